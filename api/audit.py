@@ -1,0 +1,76 @@
+"""`GET /api/events`: the global audit log in commit order, paged by opaque cursor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import get
+from litestar.params import Dependency, Parameter
+
+from api.presenting import OrderPair, pair_of_submission, present_event
+from api.problems import ApiError, problem_responses
+from api.schemas import AuditEventView, AuditPage
+from api.services import EventLog
+from db.cursor import decode_cursor, encode_cursor
+from domain.events import EVENT_TYPES
+from domain.records import START, GlobalPosition, RecordedEvent
+from domain.streams import order_id_of
+
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+# Pairs never change, so a bounded cache saves a lookup per order on every page.
+_pairs: dict[str, OrderPair] = {}
+_PAIR_CACHE_SIZE = 50_000
+
+
+@get(
+    "/api/events",
+    operation_id="listEvents",
+    summary="The global audit log in commit order",
+    description="`nextCursor` is always set: pass it as `after` to continue, even after "
+    "an empty page (the log keeps growing).",
+    responses=problem_responses(400, 503),
+)
+async def list_events(
+    store: Annotated[EventLog, Dependency(skip_validation=True)],
+    after: Annotated[str | None, Parameter(description="nextCursor of the previous page")] = None,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    event_type: Annotated[
+        str | None, Parameter(query="type", description="only events of this type")
+    ] = None,
+) -> AuditPage:
+    position = decode_cursor(after, "after") if after else START
+    if event_type is not None and event_type not in EVENT_TYPES:
+        known = ", ".join(EVENT_TYPES)
+        raise ApiError(400, f"type: unknown event type {event_type!r}; known: {known}", "type")
+    types = [event_type] if event_type else None
+    events = await store.read_all(position, limit, types)
+    items = [_audit_view(event, await _pair_of(store, event)) for event in events]
+    next_cursor = items[-1].cursor if items else encode_cursor(position)
+    return AuditPage(items=items, next_cursor=next_cursor)
+
+
+def _audit_view(event: RecordedEvent, pair: OrderPair) -> AuditEventView:
+    view = present_event(event, pair)
+    return AuditEventView(
+        order_id=order_id_of(event.stream_id),
+        cursor=encode_cursor(GlobalPosition(event.tx_id, event.global_position)),
+        version=view.version,
+        type=view.type,
+        data=view.data,
+        metadata=view.metadata,
+        recorded_at=view.recorded_at,
+    )
+
+
+async def _pair_of(store: EventLog, event: RecordedEvent) -> OrderPair:
+    pair = _pairs.get(event.stream_id)
+    if pair is None:
+        first = (
+            event if event.stream_version == 1 else (await store.read_stream(event.stream_id))[0]
+        )
+        pair = pair_of_submission(first)
+        if len(_pairs) >= _PAIR_CACHE_SIZE:
+            _pairs.clear()
+        _pairs[event.stream_id] = pair
+    return pair

@@ -1,0 +1,51 @@
+"""Liveness (`/health`) and readiness (`/ready`) for load balancers and `up`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Dependency
+
+from api.schemas import Health, Readiness
+from api.services import ApiServices
+
+PROBE_TIMEOUT_S = 2.0
+log = logging.getLogger("api.health")
+
+
+@get("/health", operation_id="health", summary="200 while the process runs")
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@get(
+    "/ready",
+    operation_id="ready",
+    summary="200 when PostgreSQL and Redis answer, else 503 naming which failed",
+    responses={503: ResponseSpec(data_container=Readiness, description="a service is down")},
+)
+async def ready(
+    services: Annotated[ApiServices, Dependency(skip_validation=True)],
+) -> Response[Readiness]:
+    names = ("postgres", "redis")
+    results = await asyncio.gather(*(_probe(services, name) for name in names))
+    state = dict(zip(names, results, strict=True))
+    ok = all(result == "ok" for result in results)
+    body = Readiness(status="ready" if ok else "unavailable", **state)
+    return Response(body, status_code=200 if ok else 503)
+
+
+async def _probe(services: ApiServices, name: str) -> str:
+    probe = services.probes.get(name)
+    if probe is None:
+        return "not configured"
+    try:
+        await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"; say which
+        log.warning("readiness probe failed", extra={"service": name, "error": repr(error)})
+        return f"down: {type(error).__name__}"
+    return "ok"

@@ -1,0 +1,57 @@
+"""Stored events as clients see them: amounts in token units, as decimal strings.
+
+The store keeps amounts as integers of atomic units; which token an amount is in
+follows from the field name and the order's pair (fees are charged on the input).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from api.schemas import EventView
+from domain.amounts import format_amount
+from domain.records import RecordedEvent
+from domain.tokens import Token, token_by_symbol
+
+INPUT_AMOUNT_FIELDS = frozenset({"amountIn", "feeAmount"})
+OUTPUT_AMOUNT_FIELDS = frozenset({"amountOut", "expectedAmountOut", "minAmountOut"})
+
+
+class OrderPair(msgspec.Struct, frozen=True):
+    token_in: Token
+    token_out: Token
+
+
+def pair_of_submission(event: RecordedEvent) -> OrderPair:
+    """The pair named by an order's first event (`OrderSubmitted`)."""
+    data = msgspec.json.decode(event.data)
+    return OrderPair(token_by_symbol(data["tokenIn"]), token_by_symbol(data["tokenOut"]))
+
+
+def present_event(event: RecordedEvent, pair: OrderPair) -> EventView:
+    return EventView(
+        version=event.stream_version,
+        type=event.event_type,
+        data=present_amounts(msgspec.json.decode(event.data), pair),
+        metadata=msgspec.json.decode(event.metadata),
+        recorded_at=event.recorded_at,
+    )
+
+
+def present_amounts(value: Any, pair: OrderPair) -> Any:
+    """A copy of `value` with every amount field written in token units."""
+    if isinstance(value, list):
+        return [present_amounts(item, pair) for item in value]
+    if not isinstance(value, dict):
+        return value
+    shown: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, int) and key in INPUT_AMOUNT_FIELDS:
+            shown[key] = format_amount(item, pair.token_in)
+        elif isinstance(item, int) and key in OUTPUT_AMOUNT_FIELDS:
+            shown[key] = format_amount(item, pair.token_out)
+        else:
+            shown[key] = present_amounts(item, pair)
+    return shown

@@ -1,0 +1,50 @@
+"""`submit_order`: record a new order, exactly once per idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from commands.envelopes import wrap_events
+from commands.ports import EventStore
+from domain.commands import SubmitOrder
+from domain.order import decide
+from domain.records import EventMetadata
+from domain.streams import order_id_of, order_stream
+
+
+class SubmitOutcome(msgspec.Struct, frozen=True):
+    order_id: str
+    created: bool  # False when the idempotency key returned an earlier order
+
+
+def submission_fingerprint(command: SubmitOrder) -> str:
+    """What makes two submissions "the same body": every field but the new order id,
+    after normalisation, so "1.5" and "1.50" or "sol" and "SOL" are the same order."""
+    fields = (
+        command.order_type,
+        command.token_in,
+        command.token_out,
+        command.amount_in,
+        command.slippage_bps,
+    )
+    return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
+
+
+async def submit_order(
+    store: EventStore, command: SubmitOrder, idempotency_key: str | None
+) -> SubmitOutcome:
+    """Append `OrderSubmitted` to a new stream. A repeated key with the same request
+    returns the first order; with another request the store raises CommandConflict."""
+    command_id = f"submit:{idempotency_key}" if idempotency_key is not None else None
+    metadata = EventMetadata(command_id=command_id, correlation_id=command.order_id, actor="api")
+    events = wrap_events(decide(None, command), metadata)
+    result = await store.append(
+        order_stream(command.order_id),
+        0,
+        events,
+        command_id=command_id,
+        request_hash=submission_fingerprint(command),
+    )
+    return SubmitOutcome(order_id_of(result.stream_id), created=not result.duplicate)

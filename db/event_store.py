@@ -1,0 +1,153 @@
+"""The PostgreSQL event store (DESIGN.md, "The event store protocol").
+
+Appends go through the `append_events` SQL function: one round trip, one short
+transaction. Global reads follow commit order `(tx_id, global_position)` and stop
+below the oldest running transaction, so no reader ever skips a late commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+import psycopg
+from psycopg import AsyncConnection, errors
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from domain.records import (
+    AppendResult,
+    CommandConflict,
+    ConcurrencyConflict,
+    GlobalPosition,
+    NewEvent,
+    RecordedEvent,
+    StoreUnavailable,
+)
+
+_APPEND = (
+    "SELECT stream_id, first_version, last_version, duplicate"
+    " FROM append_events(%s, %s, %s, %s, %s::uuid[], %s::text[], %s::jsonb[], %s::jsonb[])"
+)
+_COLUMNS = (
+    "global_position, tx_id::text::bigint, stream_id, stream_version, event_id::text,"
+    " event_type, schema_version, data::text, metadata::text, recorded_at"
+)
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND stream_version > %s"
+    " ORDER BY stream_version"
+)
+# Everything below the horizon is settled: no running transaction can still add rows there.
+_HORIZON = "(SELECT pg_snapshot_xmin(pg_current_snapshot()))"
+_READ_ALL = (
+    f"SELECT {_COLUMNS} FROM events"
+    " WHERE (tx_id, global_position) > (%s::text::xid8, %s)"
+    f" AND tx_id < {_HORIZON}"
+    " ORDER BY tx_id, global_position LIMIT %s"
+)
+_READ_ALL_OF_TYPES = (
+    f"SELECT {_COLUMNS} FROM events"
+    " WHERE event_type = ANY(%s) AND (tx_id, global_position) > (%s::text::xid8, %s)"
+    f" AND tx_id < {_HORIZON}"
+    " ORDER BY tx_id, global_position LIMIT %s"
+)
+
+_metadata_encoder = msgspec.json.Encoder()
+Row = tuple[int, int, str, int, str, str, int, str, str, object]
+
+
+class PostgresEventStore:
+    """Append-only, ordered storage of every order's events."""
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+        self._pool = pool
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        command_id: str | None = None,
+        request_hash: str = "",
+    ) -> AppendResult:
+        """Append `events` after `expected_version`; a repeated `command_id` with the
+        same `request_hash` returns the first append's result and writes nothing."""
+        params = (
+            stream_id,
+            expected_version,
+            command_id,
+            request_hash,
+            [event.event_id for event in events],
+            [event.event_type for event in events],
+            [event.data.decode() for event in events],
+            [_metadata_encoder.encode(event.metadata).decode() for event in events],
+        )
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(_APPEND, params)
+                row = await cursor.fetchone()
+        except errors.UniqueViolation as error:
+            raise ConcurrencyConflict(f"stream {stream_id}: {error.diag.message_primary}") from None
+        except psycopg.Error as error:
+            raise _translate(error, command_id) from error
+        except PoolTimeout as error:
+            raise StoreUnavailable(str(error)) from error
+        assert row is not None
+        return AppendResult(row[0], row[1], row[2], row[3])
+
+    async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
+        """The stream's events with version > `after_version`, oldest first."""
+        return await self._fetch(_READ_STREAM, (stream_id, after_version))
+
+    async def read_all(
+        self,
+        after: GlobalPosition,
+        limit: int,
+        event_types: Sequence[str] | None = None,
+    ) -> list[RecordedEvent]:
+        """Up to `limit` settled events after `after`, in commit order."""
+        if event_types:
+            params: tuple[object, ...] = (
+                list(event_types),
+                str(after.tx_id),
+                after.global_position,
+                limit,
+            )
+            return await self._fetch(_READ_ALL_OF_TYPES, params)
+        return await self._fetch(_READ_ALL, (str(after.tx_id), after.global_position, limit))
+
+    async def _fetch(self, query: str, params: tuple[object, ...]) -> list[RecordedEvent]:
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(query, params)
+                rows: list[Row] = await cursor.fetchall()
+        except psycopg.Error as error:
+            raise _translate(error, None) from error
+        except PoolTimeout as error:
+            raise StoreUnavailable(str(error)) from error
+        return [_recorded(row) for row in rows]
+
+
+def _recorded(row: Row) -> RecordedEvent:
+    return RecordedEvent(
+        global_position=row[0],
+        tx_id=row[1],
+        stream_id=row[2],
+        stream_version=row[3],
+        event_id=row[4],
+        event_type=row[5],
+        schema_version=row[6],
+        data=row[7].encode(),
+        metadata=row[8].encode(),
+        recorded_at=row[9],  # type: ignore[arg-type]
+    )
+
+
+def _translate(error: psycopg.Error, command_id: str | None) -> Exception:
+    if error.sqlstate == "OE409":
+        return ConcurrencyConflict(error.diag.message_primary or "concurrency conflict")
+    if error.sqlstate == "OE422":
+        return CommandConflict(command_id or "", error.diag.message_detail or "")
+    if isinstance(error, psycopg.OperationalError | errors.QueryCanceled):
+        return StoreUnavailable(str(error))
+    return error

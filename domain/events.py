@@ -1,0 +1,144 @@
+"""Everything that can happen to an order, as immutable facts.
+
+This is the one list of events: each is a frozen, tagged msgspec Struct, joined in
+`OrderEvent`. Adding an event means adding its class here, to the union, and a case in
+`order.evolve`. Amounts are integers of atomic units; field names are stored in
+camelCase, which is also how the API shows them.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Fact(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """Shared options of every value stored inside an event."""
+
+
+class Event(Fact, frozen=True, tag=True):
+    """Base of every order event; the tag (class name) is its `event_type`."""
+
+
+class Quote(Fact, frozen=True):
+    """What one pool offered for the whole amount, as the router saw it."""
+
+    pool: str
+    venue: str
+    label: str
+    amount_out: int
+    fee_amount: int
+    price_impact: str
+
+
+class RouteLeg(Fact, frozen=True):
+    """One pool's share of a route; `amount_out` is expected, or actual once executed."""
+
+    pool: str
+    venue: str
+    label: str
+    amount_in: int
+    amount_out: int
+
+
+class OrderSubmitted(Event, frozen=True):
+    order_id: str
+    order_type: str
+    token_in: str
+    token_out: str
+    amount_in: int
+    slippage_bps: int
+
+
+class RoutingStarted(Event, frozen=True):
+    attempt: int
+
+
+class RouteSelected(Event, frozen=True):
+    attempt: int
+    quotes: tuple[Quote, ...]
+    legs: tuple[RouteLeg, ...]
+    expected_amount_out: int
+    min_amount_out: int
+    price_impact: str
+    context_slot: int
+
+
+class TransactionSigned(Event, frozen=True):
+    """Recorded before anything is sent, so a crash can never lose a live signature."""
+
+    attempt: int
+    signature: str
+    blockhash: str
+    last_valid_block_height: int
+
+
+class TransactionSent(Event, frozen=True):
+    attempt: int
+    signature: str
+
+
+class OrderConfirmed(Event, frozen=True):
+    attempt: int
+    signature: str
+    slot: int
+    amount_out: int
+    legs: tuple[RouteLeg, ...]
+    network_fee_lamports: int
+
+
+class AttemptFailed(Event, frozen=True):
+    attempt: int
+    signature: str | None
+    reason: str
+    code: str
+    will_retry: bool
+    retry_after_ms: int
+
+
+class OrderFailed(Event, frozen=True):
+    reason: str
+    code: str
+
+
+OrderEvent = (
+    OrderSubmitted
+    | RoutingStarted
+    | RouteSelected
+    | TransactionSigned
+    | TransactionSent
+    | OrderConfirmed
+    | AttemptFailed
+    | OrderFailed
+)
+
+EVENT_TYPES: dict[str, type[OrderEvent]] = {
+    cls.__name__: cls
+    for cls in (
+        OrderSubmitted,
+        RoutingStarted,
+        RouteSelected,
+        TransactionSigned,
+        TransactionSent,
+        OrderConfirmed,
+        AttemptFailed,
+        OrderFailed,
+    )
+}
+
+_encoder = msgspec.json.Encoder()
+
+
+def event_type(event: OrderEvent) -> str:
+    return type(event).__name__
+
+
+def encode_event_data(event: OrderEvent) -> bytes:
+    """The event's fields as JSON, without the tag (the store keeps it in its own column)."""
+    fields = msgspec.to_builtins(event)
+    del fields["type"]
+    return _encoder.encode(fields)
+
+
+def decode_event(kind: str, data: bytes | str) -> OrderEvent:
+    """Rebuild an event from its stored type name and data (the tag may be absent)."""
+    return msgspec.json.decode(data, type=EVENT_TYPES[kind])

@@ -1,0 +1,28 @@
+"""Order statuses, as API.md names them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    ROUTING = "routing"
+    BUILDING = "building"
+    SUBMITTED = "submitted"
+    RETRYING = "retrying"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    # Limit and sniper orders (not accepted yet) will wait in these.
+    ARMED = "armed"
+    TRIGGERED = "triggered"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATUSES = frozenset(
+    {OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED}
+)
+
+ORDER_TYPES = ("market", "limit", "sniper")
+ACCEPTED_ORDER_TYPES = ("market",)

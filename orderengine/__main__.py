@@ -1,0 +1,3 @@
+from orderengine.cli import main
+
+main()

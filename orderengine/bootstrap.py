@@ -1,0 +1,89 @@
+"""The composition root: settings in, wired pools, stores and apps out.
+
+Nothing else builds connections or reads configuration; every process entry point
+(`orderengine ...`) starts here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+import redis.asyncio as aioredis
+from litestar import Litestar
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from api.app import create_app
+from api.services import ApiServices
+from db.embedded import start_embedded_postgres
+from db.event_store import PostgresEventStore
+from db.migrate import migrate
+from db.pool import create_pool
+from orderengine.logs import configure_logging
+from orderengine.settings import EngineSettings
+from workers.embedded_redis import start_embedded_redis
+
+log = logging.getLogger("orderengine")
+
+
+def with_backing_services(settings: EngineSettings) -> EngineSettings:
+    """`settings` with embedded PostgreSQL / Redis started for any URL left empty."""
+    database_url = settings.database_url or start_embedded_postgres(settings.data_dir / "postgres")
+    redis_url = settings.redis_url or start_embedded_redis(settings.data_dir / "redis")
+    return replace(settings, database_url=database_url, redis_url=redis_url)
+
+
+def migrate_database(settings: EngineSettings) -> list[str]:
+    return asyncio.run(migrate(settings.database_url))
+
+
+def build_pool(settings: EngineSettings) -> AsyncConnectionPool[AsyncConnection]:
+    return create_pool(
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        acquire_timeout_s=settings.db_acquire_timeout_s,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+    )
+
+
+def build_api_services(settings: EngineSettings) -> ApiServices:
+    pool = build_pool(settings)
+    redis_client = aioredis.Redis.from_url(
+        settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+    )
+
+    async def open_pool() -> None:
+        # Not waiting: with PostgreSQL down the API still starts and answers 503.
+        await pool.open(wait=False)
+
+    async def close() -> None:
+        await pool.close()
+        await redis_client.aclose()
+
+    async def probe_postgres() -> None:
+        async with pool.connection() as conn:
+            await conn.execute("SELECT 1")
+
+    async def probe_redis() -> None:
+        await redis_client.ping()
+
+    return ApiServices(
+        store=PostgresEventStore(pool),
+        probes={"postgres": probe_postgres, "redis": probe_redis},
+        on_startup=[open_pool],
+        on_shutdown=[close],
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+def create_api_app() -> Litestar:
+    """The factory uvicorn calls in each API process (settings from the environment)."""
+    settings = EngineSettings.from_environment()
+    configure_logging(settings.log_level)
+    if not settings.database_url or not settings.redis_url:
+        settings = with_backing_services(settings)
+    return create_app(build_api_services(settings))
