@@ -25,30 +25,30 @@ def migration_files() -> list[tuple[int, Path]]:
     return files
 
 
-async def migrate(database_url: str) -> list[str]:
+def migrate(database_url: str) -> list[str]:
     """Apply pending migrations; returns the names of those applied now."""
     applied_now: list[str] = []
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
-            await conn.execute(
+            conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version integer PRIMARY KEY, name text NOT NULL,"
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            cursor = await conn.execute("SELECT version FROM schema_migrations")
-            done = {row[0] for row in await cursor.fetchall()}
+            cursor = conn.execute("SELECT version FROM schema_migrations")
+            done = {row[0] for row in cursor.fetchall()}
             for number, path in migration_files():
                 if number in done:
                     continue
-                async with conn.transaction():
-                    await conn.execute(path.read_text())
-                    await conn.execute(
+                with conn.transaction():
+                    conn.execute(path.read_text())
+                    conn.execute(
                         "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                         (number, path.name),
                     )
                 log.info("migration applied", extra={"migration": path.name})
                 applied_now.append(path.name)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     return applied_now

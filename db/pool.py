@@ -13,7 +13,7 @@ def session_options(statement_timeout_ms: int, idle_in_transaction_timeout_ms: i
         f"-c statement_timeout={statement_timeout_ms}"
         f" -c idle_in_transaction_session_timeout={idle_in_transaction_timeout_ms}"
         f" -c lock_timeout={statement_timeout_ms}"
-        " -c application_name=orderengine"
+        " -c TimeZone=UTC -c application_name=orderengine"
     )
 
 

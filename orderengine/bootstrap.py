@@ -6,7 +6,6 @@ Nothing else builds connections or reads configuration; every process entry poin
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 
@@ -36,7 +35,7 @@ def with_backing_services(settings: EngineSettings) -> EngineSettings:
 
 
 def migrate_database(settings: EngineSettings) -> list[str]:
-    return asyncio.run(migrate(settings.database_url))
+    return migrate(settings.database_url)
 
 
 def build_pool(settings: EngineSettings) -> AsyncConnectionPool[AsyncConnection]:

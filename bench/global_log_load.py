@@ -1,0 +1,174 @@
+"""Concurrent writers on many streams while one reader follows the global log.
+
+Used by `tests/integration/test_global_log_concurrency.py` (the protocol's reader
+must see every committed event exactly once) and by `python -m bench.global_log_load`,
+which runs the same load against the naive `global_position > last` reader too and
+prints how many events each one lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from db.event_store import PostgresEventStore
+from domain.records import START, ConcurrencyConflict, EventMetadata, GlobalPosition, NewEvent
+
+# A reader returns the next page after its own cursor; None means "no new events".
+Reader = Callable[[], Awaitable[list[tuple[str, str, int]] | None]]
+
+
+class LoadOutcome(msgspec.Struct):
+    committed: dict[str, tuple[str, int]]  # event id -> (stream, version)
+    seen: list[tuple[str, str, int]]  # (event id, stream, version) in reading order
+    seconds: float
+
+    @property
+    def lost(self) -> int:
+        return len(set(self.committed) - {event_id for event_id, _, _ in self.seen})
+
+    @property
+    def duplicated(self) -> int:
+        return len(self.seen) - len({event_id for event_id, _, _ in self.seen})
+
+    def out_of_order_streams(self) -> list[str]:
+        versions: dict[str, list[int]] = {}
+        for _, stream_id, version in self.seen:
+            versions.setdefault(stream_id, []).append(version)
+        return [s for s, v in versions.items() if v != sorted(v)]
+
+
+def protocol_reader(store: PostgresEventStore, page: int = 500) -> Reader:
+    position = START
+
+    async def read() -> list[tuple[str, str, int]] | None:
+        nonlocal position
+        events = await store.read_all(position, page)
+        if not events:
+            return None
+        position = GlobalPosition(events[-1].tx_id, events[-1].global_position)
+        return [(e.event_id, e.stream_id, e.stream_version) for e in events]
+
+    return read
+
+
+def naive_reader(pool: AsyncConnectionPool[AsyncConnection], page: int = 500) -> Reader:
+    """The bug DESIGN.md warns about: sequence order is not commit order."""
+    last = 0
+
+    async def read() -> list[tuple[str, str, int]] | None:
+        nonlocal last
+        async with pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT global_position, event_id::text, stream_id, stream_version FROM events"
+                " WHERE global_position > %s ORDER BY global_position LIMIT %s",
+                (last, page),
+            )
+            rows = await cursor.fetchall()
+        if not rows:
+            return None
+        last = rows[-1][0]
+        return [(row[1], row[2], row[3]) for row in rows]
+
+    return read
+
+
+async def run_load(
+    store: PostgresEventStore,
+    reader: Reader,
+    *,
+    writers: int = 8,
+    streams: int = 200,
+    appends_per_writer: int = 250,
+    seed: int = 7,
+) -> LoadOutcome:
+    stream_ids = [f"load-{seed}-{i}-{time.monotonic_ns()}" for i in range(streams)]
+    versions = dict.fromkeys(stream_ids, 0)
+    committed: dict[str, tuple[str, int]] = {}
+    seen: list[tuple[str, str, int]] = []
+    writing = True
+
+    async def write(worker: int) -> None:
+        rng = random.Random(f"{seed}:{worker}")
+        for _ in range(appends_per_writer):
+            stream_id = rng.choice(stream_ids)
+            batch = [_event(worker) for _ in range(rng.randint(1, 3))]
+            while True:
+                expected = versions[stream_id]
+                try:
+                    result = await store.append(stream_id, expected, batch)
+                    break
+                except ConcurrencyConflict:
+                    versions[stream_id] = len(await store.read_stream(stream_id))
+            versions[stream_id] = result.last_version
+            for offset, event in enumerate(batch):
+                committed[event.event_id] = (stream_id, result.first_version + offset)
+
+    async def follow() -> None:
+        while True:
+            page = await reader()
+            if page:
+                seen.extend(page)
+            elif not writing:
+                return
+            else:
+                await asyncio.sleep(0.001)
+
+    started = time.perf_counter()
+    follower = asyncio.create_task(follow())
+    await asyncio.gather(*(write(w) for w in range(writers)))
+    writing = False
+    await follower
+    # One more pass after the writers stopped, for anything settled at the very end.
+    while page := await reader():
+        seen.extend(page)
+    return LoadOutcome(committed, seen, time.perf_counter() - started)
+
+
+def _event(worker: int) -> NewEvent:
+    import uuid
+
+    return NewEvent(str(uuid.uuid4()), "Noted", b'{"n":1}', EventMetadata(actor=f"w{worker}"))
+
+
+async def _compare(database_url: str, rounds: int) -> None:
+    from db.pool import create_pool
+
+    pool = create_pool(database_url, min_size=4, max_size=16, acquire_timeout_s=10)
+    await pool.open(wait=True)
+    store = PostgresEventStore(pool)
+    try:
+        for name, make in (
+            ("protocol (tx_id, global_position) below xmin", lambda: protocol_reader(store)),
+            ("naive global_position > last", lambda: naive_reader(pool)),
+        ):
+            for round_ in range(rounds):
+                outcome = await run_load(store, make(), seed=round_)
+                print(
+                    f"{name}: committed={len(outcome.committed)} lost={outcome.lost}"
+                    f" ({100 * outcome.lost / len(outcome.committed):.2f} %)"
+                    f" duplicated={outcome.duplicated}"
+                    f" out-of-order streams={len(outcome.out_of_order_streams())}"
+                    f" in {outcome.seconds:.1f}s"
+                )
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", required=True, help="a migrated scratch database")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(_compare(args.database_url, args.rounds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Where tests get PostgreSQL and Redis: a server named by the environment, the
+machine's own on the default port, or an embedded one; never anyone's data.
+
+Each test run creates its own database and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import redis
+from psycopg import sql
+
+from db.embedded import start_embedded_postgres
+from workers.embedded_redis import start_embedded_redis
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def postgres_admin_url() -> str:
+    """A URL with the right to create databases: TEST_DATABASE_URL, the local server,
+    or an embedded server under .data/test-postgres."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        return configured
+    try:
+        psycopg.connect(LOCAL_POSTGRES, connect_timeout=2).close()
+    except psycopg.OperationalError:
+        return start_embedded_postgres(PROJECT_ROOT / ".data" / "test-postgres")
+    return LOCAL_POSTGRES
+
+
+def redis_url() -> str:
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured:
+        return configured
+    try:
+        redis.Redis.from_url(LOCAL_REDIS, socket_timeout=1).ping()
+    except (redis.RedisError, OSError):
+        return start_embedded_redis(PROJECT_ROOT / ".data" / "test-redis")
+    return LOCAL_REDIS
+
+
+def with_database(url: str, database: str) -> str:
+    """`url` pointing at another database on the same server."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = database
+    return psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+
+
+@contextmanager
+def fresh_database(admin_url: str, prefix: str = "oe_test") -> Iterator[str]:
+    """A new, empty database for the duration of the block; dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
