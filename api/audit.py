@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get
-from litestar.params import Dependency, Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from api.presenting import OrderPair, pair_of_submission, present_event
 from api.problems import ApiError, problem_responses
@@ -32,11 +33,13 @@ _PAIR_CACHE_SIZE = 50_000
     responses=problem_responses(400, 503),
 )
 async def list_events(
-    store: Annotated[EventLog, Dependency(skip_validation=True)],
-    after: Annotated[str | None, Parameter(description="nextCursor of the previous page")] = None,
-    limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    store: NamedDependency[EventLog],
+    after: Annotated[
+        str | None, QueryParameter(description="nextCursor of the previous page")
+    ] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     event_type: Annotated[
-        str | None, Parameter(query="type", description="only events of this type")
+        str | None, QueryParameter(name="type", description="only events of this type")
     ] = None,
 ) -> AuditPage:
     position = decode_cursor(after, "after") if after else START

@@ -64,6 +64,8 @@ def _unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[bytes]
 
 def _http_exception(_: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     assert isinstance(error, HTTPException)
+    if error.status_code >= 500:
+        return _internal(_, error)
     if isinstance(error, ValidationException) and isinstance(error.extra, list) and error.extra:
         first = error.extra[0]
         if isinstance(first, dict):

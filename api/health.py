@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Dependency
 
 from api.schemas import Health, Readiness
 from api.services import ApiServices
@@ -29,7 +28,7 @@ async def health() -> Health:
     responses={503: ResponseSpec(data_container=Readiness, description="a service is down")},
 )
 async def ready(
-    services: Annotated[ApiServices, Dependency(skip_validation=True)],
+    services: NamedDependency[ApiServices],
 ) -> Response[Readiness]:
     names = ("postgres", "redis")
     results = await asyncio.gather(*(_probe(services, name) for name in names))

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Dependency, Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, PathParameter
 
 from api.presenting import pair_of_submission, present_event
 from api.problems import ApiError, field_of_validation_error, problem_responses
@@ -37,9 +38,9 @@ _NUMBER_START = frozenset(b"-0123456789")
 )
 async def submit(
     request: Request[Any, Any, Any],
-    store: Annotated[EventLog, Dependency(skip_validation=True)],
+    store: NamedDependency[EventLog],
     idempotency_key: Annotated[
-        str | None, Parameter(header="Idempotency-Key", max_length=MAX_IDEMPOTENCY_KEY)
+        str | None, HeaderParameter(name="Idempotency-Key", max_length=MAX_IDEMPOTENCY_KEY)
     ] = None,
 ) -> Response[SubmitAccepted]:
     if idempotency_key is not None and not idempotency_key:
@@ -86,13 +87,14 @@ def _amount_of(raw: msgspec.Raw) -> str | Decimal:
 
 
 @get(
-    "/api/orders/{order_id:str}/events",
+    "/api/orders/{orderId:str}/events",
     operation_id="getOrderEvents",
     summary="An order's full history, oldest first",
     responses=problem_responses(400, 404, 503),
 )
 async def order_events(
-    order_id: str, store: Annotated[EventLog, Dependency(skip_validation=True)]
+    order_id: Annotated[str, PathParameter(name="orderId")],
+    store: NamedDependency[EventLog],
 ) -> list[EventView]:
     checked = parse_order_id(order_id)
     events = await store.read_stream(order_stream(checked))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from commands.ports import EventStore
 from domain.records import GlobalPosition, RecordedEvent
 
 
+@runtime_checkable  # Litestar checks injected dependencies against their annotation
 class EventLog(EventStore, Protocol):
     """The event store as the API reads it: streams plus the global log."""
 

@@ -145,10 +145,11 @@ async def _compare(database_url: str, rounds: int) -> None:
     await pool.open(wait=True)
     store = PostgresEventStore(pool)
     try:
-        for name, make in (
+        readers: list[tuple[str, Callable[[], Reader]]] = [
             ("protocol (tx_id, global_position) below xmin", lambda: protocol_reader(store)),
             ("naive global_position > last", lambda: naive_reader(pool)),
-        ):
+        ]
+        for name, make in readers:
             for round_ in range(rounds):
                 outcome = await run_load(store, make(), seed=round_)
                 print(

@@ -1,0 +1,80 @@
+"""What a venue's swap returns, and the interface every pool offers.
+
+All amounts are integers of atomic units. `Fraction` is used only where the result
+is a ratio (spot price, price impact); nothing here touches a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Protocol
+
+import msgspec
+
+
+def ceil_div(numerator: int, denominator: int) -> int:
+    """Integer division rounded up, for non-negative operands."""
+    return -(-numerator // denominator)
+
+
+class PoolInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Identity of a pool: X is the pair's base token, Y its quote token."""
+
+    address: str
+    venue: str  # "raydium" | "meteora"
+    label: str  # "Raydium AMM v4" | "Raydium CPMM" | "Meteora DLMM"
+    kind: str  # "amm_v4" | "cpmm" | "dlmm"
+    mint_x: str
+    mint_y: str
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """One exact-in (or exact-out) fill against a pool state."""
+
+    amount_in: int
+    amount_out: int
+    fee_amount: int  # in input-token units, included in amount_in
+    protocol_fee: int
+    spot: Fraction  # output per unit of input, before the trade and ex fee
+
+    @property
+    def price_impact(self) -> Fraction:
+        """`1 - out / (in_after_fee * spot)` (SIMULATOR.md §3), never negative."""
+        ideal = (self.amount_in - self.fee_amount) * self.spot
+        if ideal <= 0:
+            return Fraction(0)
+        return max(Fraction(0), 1 - self.amount_out / ideal)
+
+
+class Pool(Protocol):
+    """What quoting, execution and the market need from any venue."""
+
+    @property
+    def info(self) -> PoolInfo: ...
+
+    def quote(self, amount_in: int, x_to_y: bool, now: int) -> Swap:
+        """Exact-in fill at the current state, without changing it."""
+        ...
+
+    def swap(self, amount_in: int, x_to_y: bool, now: int) -> Swap:
+        """Exact-in fill that mutates the pool; raises SwapError like `quote`."""
+        ...
+
+    def spot(self, x_to_y: bool) -> Fraction:
+        """Marginal output per unit input, ex fee."""
+        ...
+
+    def fee_rate(self, now: int) -> Fraction:
+        """The fraction of the input taken as fee by a small swap now."""
+        ...
+
+
+def format_fraction(value: Fraction, places: int = 12) -> str:
+    """Decimal string rounded half-up to `places`, trailing zeros dropped."""
+    sign = "-" if value < 0 else ""
+    scaled = (abs(value) * 10**places * 2 + 1) // 2
+    whole, frac = divmod(int(scaled), 10**places)
+    digits = str(frac).rjust(places, "0").rstrip("0")
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"

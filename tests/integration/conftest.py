@@ -1,0 +1,40 @@
+"""An API wired to this run's PostgreSQL and Redis, driven in-process over ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from api.app import create_app
+from api.services import ApiServices
+from db.event_store import PostgresEventStore
+
+
+@pytest.fixture
+async def client(
+    pool: AsyncConnectionPool[AsyncConnection], redis_server: str
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    # The client is made per request so it belongs to whichever loop serves the app.
+    async def probe_postgres() -> None:
+        async with pool.connection() as conn:
+            await conn.execute("SELECT 1")
+
+    async def probe_redis() -> None:
+        redis_client = aioredis.Redis.from_url(redis_server)
+        try:
+            await redis_client.ping()
+        finally:
+            await redis_client.aclose()
+
+    services = ApiServices(
+        store=PostgresEventStore(pool),
+        probes={"postgres": probe_postgres, "redis": probe_redis},
+    )
+    async with AsyncTestClient(create_app(services)) as test_client:
+        yield test_client
