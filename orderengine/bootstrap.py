@@ -49,6 +49,11 @@ def build_pool(settings: EngineSettings) -> AsyncConnectionPool[AsyncConnection]
     )
 
 
+def build_event_store(pool: AsyncConnectionPool[AsyncConnection]) -> PostgresEventStore:
+    """The event store every process appends through (one place to decorate it)."""
+    return PostgresEventStore(pool)
+
+
 def build_api_services(settings: EngineSettings) -> ApiServices:
     pool = build_pool(settings)
     redis_client = aioredis.Redis.from_url(
@@ -71,7 +76,7 @@ def build_api_services(settings: EngineSettings) -> ApiServices:
         await redis_client.ping()
 
     return ApiServices(
-        store=PostgresEventStore(pool),
+        store=build_event_store(pool),
         probes={"postgres": probe_postgres, "redis": probe_redis},
         on_startup=[open_pool],
         on_shutdown=[close],
