@@ -88,6 +88,7 @@ async def run_load(
     streams: int = 200,
     appends_per_writer: int = 250,
     seed: int = 7,
+    settle_s: float = 30.0,
 ) -> LoadOutcome:
     stream_ids = [f"load-{seed}-{i}-{time.monotonic_ns()}" for i in range(streams)]
     versions = dict.fromkeys(stream_ids, 0)
@@ -126,10 +127,30 @@ async def run_load(
     await asyncio.gather(*(write(w) for w in range(writers)))
     writing = False
     await follower
-    # One more pass after the writers stopped, for anything settled at the very end.
-    while page := await reader():
-        seen.extend(page)
+    await _drain(reader, seen, committed, settle_s)
     return LoadOutcome(committed, seen, time.perf_counter() - started)
+
+
+async def _drain(
+    reader: Reader,
+    seen: list[tuple[str, str, int]],
+    committed: dict[str, tuple[str, int]],
+    settle_s: float,
+) -> None:
+    """Read on until every committed event was seen or `settle_s` passed.
+
+    The horizon is cluster-wide: a transaction in another database on the same server
+    delays what is settled here. That is latency, not loss, so a follower waits for it
+    (with a deadline, after which `lost` counts what never arrived)."""
+    deadline = time.monotonic() + settle_s
+    seen_ids = {event_id for event_id, _, _ in seen}
+    while time.monotonic() < deadline and not seen_ids >= committed.keys():
+        page = await reader()
+        if page:
+            seen.extend(page)
+            seen_ids.update(event_id for event_id, _, _ in page)
+        else:
+            await asyncio.sleep(0.01)
 
 
 def _event(worker: int) -> NewEvent:

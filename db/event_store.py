@@ -18,6 +18,7 @@ from domain.records import (
     AppendResult,
     CommandConflict,
     ConcurrencyConflict,
+    EventMetadata,
     GlobalPosition,
     NewEvent,
     RecordedEvent,
@@ -26,7 +27,7 @@ from domain.records import (
 
 _APPEND = (
     "SELECT stream_id, first_version, last_version, duplicate"
-    " FROM append_events(%s, %s, %s, %s, %s::uuid[], %s::text[], %s::jsonb[], %s::jsonb[])"
+    " FROM append_events(%s, %s, %s, %s, %s::jsonb)"
 )
 _COLUMNS = (
     "global_position, tx_id::text::bigint, stream_id, stream_version, event_id::text,"
@@ -36,22 +37,35 @@ _READ_STREAM = (
     f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND stream_version > %s"
     " ORDER BY stream_version"
 )
+# ORDER BY names the table's columns: a bare `tx_id` would mean the output column
+# `tx_id::text::bigint`, which no index serves (every page would sort the rest of the log).
 # Everything below the horizon is settled: no running transaction can still add rows there.
 _HORIZON = "(SELECT pg_snapshot_xmin(pg_current_snapshot()))"
 _READ_ALL = (
     f"SELECT {_COLUMNS} FROM events"
     " WHERE (tx_id, global_position) > (%s::text::xid8, %s)"
     f" AND tx_id < {_HORIZON}"
-    " ORDER BY tx_id, global_position LIMIT %s"
+    " ORDER BY events.tx_id, events.global_position LIMIT %s"
 )
 _READ_ALL_OF_TYPES = (
     f"SELECT {_COLUMNS} FROM events"
     " WHERE event_type = ANY(%s) AND (tx_id, global_position) > (%s::text::xid8, %s)"
     f" AND tx_id < {_HORIZON}"
-    " ORDER BY tx_id, global_position LIMIT %s"
+    " ORDER BY events.tx_id, events.global_position LIMIT %s"
 )
 
-_metadata_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder()
+
+
+class _EventRow(msgspec.Struct):
+    """One element of `append_events`' JSON argument; data is passed through as is."""
+
+    id: str
+    type: str
+    data: msgspec.Raw
+    metadata: EventMetadata
+
+
 Row = tuple[int, int, str, int, str, str, int, str, str, object]
 
 
@@ -72,15 +86,15 @@ class PostgresEventStore:
     ) -> AppendResult:
         """Append `events` after `expected_version`; a repeated `command_id` with the
         same `request_hash` returns the first append's result and writes nothing."""
+        rows = [
+            _EventRow(e.event_id, e.event_type, msgspec.Raw(e.data), e.metadata) for e in events
+        ]
         params = (
             stream_id,
             expected_version,
             command_id,
             request_hash,
-            [event.event_id for event in events],
-            [event.event_type for event in events],
-            [event.data.decode() for event in events],
-            [_metadata_encoder.encode(event.metadata).decode() for event in events],
+            _encoder.encode(rows).decode(),
         )
         try:
             async with self._pool.connection() as conn:

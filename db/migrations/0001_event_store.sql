@@ -46,7 +46,9 @@ CREATE TRIGGER commands_append_only BEFORE UPDATE OR DELETE ON commands
 CREATE TRIGGER commands_no_truncate BEFORE TRUNCATE ON commands
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
--- Append in one round trip and one short transaction. Errors:
+-- Append in one round trip and one short transaction. `p_events` is a JSON array of
+-- {id, type, data, metadata}: one parameter is cheaper to send than four arrays.
+-- Errors:
 --   OE409 the stream is not at the expected version (a unique violation on
 --         (stream_id, stream_version) is the same conflict, lost in a race);
 --   OE422 the command id was used before with a different request.
@@ -55,14 +57,11 @@ CREATE FUNCTION append_events(
     p_expected_version bigint,
     p_command_id text,
     p_request_hash text,
-    p_event_ids uuid[],
-    p_event_types text[],
-    p_data jsonb[],
-    p_metadata jsonb[]
+    p_events jsonb
 ) RETURNS TABLE (stream_id text, first_version bigint, last_version bigint, duplicate boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_count bigint := cardinality(p_event_types);
+    v_count bigint := jsonb_array_length(p_events);
     v_current bigint;
     v_done commands%ROWTYPE;
 BEGIN
@@ -91,9 +90,9 @@ BEGIN
     END IF;
 
     INSERT INTO events (stream_id, stream_version, event_id, event_type, data, metadata)
-    SELECT p_stream_id, p_expected_version + u.ordinal, u.event_id, u.event_type, u.data, u.metadata
-    FROM unnest(p_event_ids, p_event_types, p_data, p_metadata)
-        WITH ORDINALITY AS u(event_id, event_type, data, metadata, ordinal);
+    SELECT p_stream_id, p_expected_version + e.ordinal, (e.event ->> 'id')::uuid,
+           e.event ->> 'type', e.event -> 'data', e.event -> 'metadata'
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(event, ordinal);
 
     RETURN QUERY SELECT p_stream_id, p_expected_version + 1, p_expected_version + v_count, false;
 END

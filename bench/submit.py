@@ -1,0 +1,180 @@
+"""Submission benchmark (issue 2): accepted orders/s and latency through the API, next to
+the raw append rate of the event store alone, measured in the same run.
+
+    .venv/bin/python -m bench.submit --orders 20000 --concurrency 64
+
+It creates a scratch database (on DATABASE_URL's server, else the local server, else
+an embedded one), starts `orderengine api` on a free port against it, drives it with
+closed-loop keep-alive connections, then appends the same number of OrderSubmitted
+events straight through `PostgresEventStore` at the same concurrency, and drops the
+database. The workload is printed with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import msgspec
+
+from bench.http_load import LoadResult, post_request, run_load
+from commands.envelopes import wrap_events
+from db.event_store import PostgresEventStore
+from db.migrate import migrate
+from db.pool import create_pool
+from domain.commands import SubmitOrder
+from domain.order import decide
+from domain.records import EventMetadata
+from domain.streams import order_stream
+from tests.support.servers import fresh_database, postgres_admin_url
+
+ORDER = msgspec.json.encode(
+    {"type": "market", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "1.5", "slippageBps": 50}
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--api-processes", type=int, default=2)
+    parser.add_argument("--idempotency-keys", action="store_true", help="send a key per order")
+    parser.add_argument("--rounds", type=int, default=3, help="report the median round")
+    args = parser.parse_args()
+    admin = os.environ.get("DATABASE_URL") or postgres_admin_url()
+    with fresh_database(admin, prefix="oe_bench") as url:
+        migrate(url)
+        asyncio.run(_benchmark(url, args))
+
+
+async def _benchmark(database_url: str, args: argparse.Namespace) -> None:
+    port = _free_port()
+    api = _start_api(database_url, port, args.api_processes)
+    try:
+        await _wait_ready(port)
+        api_rounds = []
+        raw_rounds = []
+        for _ in range(args.rounds):
+            api_rounds.append(await _api_round(port, args))
+            raw_rounds.append(await _raw_round(database_url, args))
+    finally:
+        api.terminate()
+        api.wait(10)
+    _report(args, api_rounds, raw_rounds)
+
+
+def _start_api(database_url: str, port: int, processes: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "API_PROCESSES": str(processes),
+        "LOG_LEVEL": "WARNING",
+    }
+    argv = [sys.executable, "-m", "orderengine", "api", "--port", str(port)]
+    return subprocess.Popen(argv, env=env)
+
+
+async def _api_round(port: int, args: argparse.Namespace) -> LoadResult:
+    run_id = uuid.uuid4().hex[:8]
+
+    def make_request(index: int) -> bytes:
+        headers = {"Idempotency-Key": f"{run_id}-{index}"} if args.idempotency_keys else {}
+        return post_request("127.0.0.1", port, "/api/orders/execute", ORDER, headers)
+
+    result = await run_load(
+        "127.0.0.1", port, make_request, total=args.orders, concurrency=args.concurrency
+    )
+    assert set(result.statuses) == {202}, f"unexpected statuses {result.statuses}"
+    return result
+
+
+async def _raw_round(database_url: str, args: argparse.Namespace) -> LoadResult:
+    """The same appends as the API makes, with no HTTP: the ceiling the API is held to."""
+    pool = create_pool(
+        database_url, min_size=args.concurrency // 4, max_size=16, acquire_timeout_s=30
+    )
+    await pool.open(wait=True)
+    store = PostgresEventStore(pool)
+    latencies: list[float] = []
+    remaining = args.orders
+
+    async def writer() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            order_id = str(uuid.uuid4())
+            command = SubmitOrder(
+                order_id=order_id,
+                order_type="market",
+                token_in="SOL",
+                token_out="USDC",
+                amount_in=1_500_000_000,
+                slippage_bps=50,
+            )
+            key = f"submit:{order_id}" if args.idempotency_keys else None
+            events = wrap_events(decide(None, command), EventMetadata(command_id=key, actor="api"))
+            started = time.perf_counter()
+            await store.append(order_stream(order_id), 0, events, command_id=key, request_hash="h")
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(args.concurrency)))
+    seconds = time.perf_counter() - started
+    await pool.close()
+    return LoadResult(latencies, {202: len(latencies)}, seconds)
+
+
+def _report(args: argparse.Namespace, api: list[LoadResult], raw: list[LoadResult]) -> None:
+    def median(results: list[LoadResult]) -> LoadResult:
+        return sorted(results, key=lambda r: r.rate)[len(results) // 2]
+
+    api_mid, raw_mid = median(api), median(raw)
+    print(
+        f"workload: {args.orders} market orders per round, concurrency {args.concurrency},"
+        f" {args.api_processes} API process(es), idempotency keys: {args.idempotency_keys},"
+        f" {os.cpu_count()} cores, PostgreSQL on the same machine; median of {args.rounds} rounds"
+    )
+    print(f"api rounds (orders/s): {', '.join(f'{r.rate:.0f}' for r in api)}")
+    print(f"raw rounds (appends/s): {', '.join(f'{r.rate:.0f}' for r in raw)}")
+    print(
+        f"api: {api_mid.rate:.0f} accepted orders/s,"
+        f" p50 {1000 * api_mid.percentile(0.5):.1f} ms,"
+        f" p99 {1000 * api_mid.percentile(0.99):.1f} ms"
+    )
+    print(
+        f"raw event store append: {raw_mid.rate:.0f} appends/s,"
+        f" p50 {1000 * raw_mid.percentile(0.5):.1f} ms,"
+        f" p99 {1000 * raw_mid.percentile(0.99):.1f} ms"
+    )
+    print(f"api / raw: {100 * api_mid.rate / raw_mid.rate:.0f} %")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _wait_ready(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/ready")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the API did not become ready")
+
+
+if __name__ == "__main__":
+    main()
