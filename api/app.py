@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -10,8 +11,12 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from api.audit import list_events
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, ready
+from api.metrics import metrics
+from api.order_reads import get_order, list_orders
+from api.order_stream import execute_order, stream_order
 from api.orders import order_events, submit
-from api.services import ApiServices, EventLog
+from api.quote import quote
+from api.services import SERVICES_STATE_KEY, ApiServices, EventLog
 
 
 def create_app(services: ApiServices) -> Litestar:
@@ -24,7 +29,11 @@ def create_app(services: ApiServices) -> Litestar:
         return services
 
     return Litestar(
-        route_handlers=[submit, order_events, list_events, health, ready],
+        state=State({SERVICES_STATE_KEY: services}),
+        route_handlers=[
+            *(submit, order_events, list_events, health, ready, quote),
+            *(get_order, list_orders, stream_order, execute_order, metrics),
+        ],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False, use_cache=True),
             "services": Provide(provide_services, sync_to_thread=False, use_cache=True),

@@ -15,11 +15,17 @@ from psycopg_pool import PoolTimeout
 from api.problems import PROBLEM_MEDIA_TYPE, ApiError, Problem, field_of_validation_error
 from domain.errors import InvalidField, InvalidTransition
 from domain.records import CommandConflict, ConcurrencyConflict, StoreUnavailable
+from domain.routing import VenueUnavailable
 
 log = logging.getLogger("api.errors")
 
 # Handler parameter names as clients spell them (headers and renamed query parameters).
-_CLIENT_NAMES = {"idempotency_key": "Idempotency-Key", "event_type": "type"}
+_CLIENT_NAMES = {
+    "idempotency_key": "Idempotency-Key",
+    "event_type": "type",
+    "order_type": "type",
+    "at_version": "atVersion",
+}
 
 _TITLES = {
     400: "Bad Request",
@@ -62,6 +68,11 @@ def _unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[bytes]
     return problem_response(503, "postgres is unavailable; nothing was accepted, retry later")
 
 
+def _venue_unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    log.warning("venue unavailable", extra={"error": str(error)})
+    return problem_response(503, "the venue (simulator) is unavailable; retry later")
+
+
 def _http_exception(_: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     assert isinstance(error, HTTPException)
     if error.status_code >= 500:
@@ -92,6 +103,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ConcurrencyConflict: _conflict,
     InvalidTransition: _conflict,
     StoreUnavailable: _unavailable,
+    VenueUnavailable: _venue_unavailable,
     OperationalError: _unavailable,
     PoolTimeout: _unavailable,
     HTTPException: _http_exception,

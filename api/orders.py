@@ -14,7 +14,7 @@ from litestar.params import HeaderParameter, PathParameter
 from api.presenting import pair_of_submission, present_event
 from api.problems import ApiError, field_of_validation_error, problem_responses
 from api.schemas import EventView, OrderLinks, SubmitAccepted, SubmitOrderBody
-from api.services import EventLog
+from api.services import EventLog, services_of
 from api.submit_operation import SubmitOrderOperation
 from commands.submit_order import submit_order
 from domain.status import OrderStatus
@@ -38,7 +38,6 @@ _NUMBER_START = frozenset(b"-0123456789")
 )
 async def submit(
     request: Request[Any, Any, Any],
-    store: NamedDependency[EventLog],
     idempotency_key: Annotated[
         str | None, HeaderParameter(name="Idempotency-Key", max_length=MAX_IDEMPOTENCY_KEY)
     ] = None,
@@ -54,7 +53,7 @@ async def submit(
         amount_in=_amount_of(body.amount_in),
         slippage_bps=body.slippage_bps,
     )
-    outcome = await submit_order(store, command, idempotency_key)
+    outcome = await submit_order(services_of(request).store, command, idempotency_key)
     base = f"/api/orders/{outcome.order_id}"
     accepted = SubmitAccepted(
         order_id=outcome.order_id,

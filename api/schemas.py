@@ -62,3 +62,37 @@ class Readiness(Camel):
     status: str
     postgres: str
     redis: str
+
+
+class QuoteLegView(Camel):
+    venue: str
+    pool: str
+    label: str
+    amount_in: str
+    amount_out: str
+
+
+class VenueQuoteView(Camel):
+    """What one pool offers for the whole amount (the fee is in the input token)."""
+
+    venue: str
+    pool: str
+    label: str
+    amount_out: str
+    fee_amount: str
+    price_impact: str
+
+
+class QuoteView(Camel):
+    token_in: str
+    token_out: str
+    amount_in: str
+    slippage_bps: int
+    chosen_venue: str
+    expected_amount_out: str
+    min_amount_out: str
+    price: str  # tokenOut per tokenIn, for people; the amounts are exact
+    price_impact: str
+    context_slot: int
+    route: list[QuoteLegView]
+    quotes: list[VenueQuoteView]

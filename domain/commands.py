@@ -41,6 +41,7 @@ class SignTransaction(Command, frozen=True):
     signature: str
     blockhash: str
     last_valid_block_height: int
+    compute_unit_price: int = 0
 
 
 class MarkSent(Command, frozen=True):

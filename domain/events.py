@@ -70,6 +70,7 @@ class TransactionSigned(Event, frozen=True):
     signature: str
     blockhash: str
     last_valid_block_height: int
+    compute_unit_price: int = 0  # priority fee, micro-lamports per compute unit
 
 
 class TransactionSent(Event, frozen=True):

@@ -56,7 +56,9 @@ class OrderState(msgspec.Struct, frozen=True, kw_only=True):
     min_amount_out: int | None = None
     price_impact: str | None = None
     signature: str | None = None
+    blockhash: str | None = None
     last_valid_block_height: int | None = None
+    compute_unit_price: int = 0
     amount_out: int | None = None
     slot: int | None = None
     failure_reason: str | None = None
@@ -200,6 +202,7 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
                 "status": OrderStatus.ROUTING,
                 "attempts": attempt,
                 "signature": None,
+                "blockhash": None,
                 "last_valid_block_height": None,
             }
         case RouteSelected():
@@ -214,7 +217,9 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
         case TransactionSigned():
             return {
                 "signature": event.signature,
+                "blockhash": event.blockhash,
                 "last_valid_block_height": event.last_valid_block_height,
+                "compute_unit_price": event.compute_unit_price,
             }
         case TransactionSent():
             return {"status": OrderStatus.SUBMITTED}

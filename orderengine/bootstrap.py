@@ -6,7 +6,10 @@ Nothing else builds connections or reads configuration; every process entry poin
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
+from contextlib import ExitStack
 from dataclasses import replace
 
 import redis.asyncio as aioredis
@@ -15,22 +18,34 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app
+from api.read_side import build_read_side
 from api.services import ApiServices
-from db.embedded import start_embedded_postgres
+from db.embedded import embedded_postgres
 from db.event_store import PostgresEventStore
 from db.migrate import migrate
 from db.pool import create_pool
+from db.wakeups import CommitNudger, NudgingEventStore
 from orderengine.logs import configure_logging
 from orderengine.settings import EngineSettings
-from workers.embedded_redis import start_embedded_redis
+from workers.embedded_redis import embedded_redis
+from workers.planner import VenueQuoter
 
 log = logging.getLogger("orderengine")
+
+# Embedded servers this process started; stopped when it exits (Ctrl-C on `up` stops
+# everything `up` started; a server another process still uses keeps running).
+_EMBEDDED = ExitStack()
+atexit.register(_EMBEDDED.close)
 
 
 def with_backing_services(settings: EngineSettings) -> EngineSettings:
     """`settings` with embedded PostgreSQL / Redis started for any URL left empty."""
-    database_url = settings.database_url or start_embedded_postgres(settings.data_dir / "postgres")
-    redis_url = settings.redis_url or start_embedded_redis(settings.data_dir / "redis")
+    database_url = settings.database_url or _EMBEDDED.enter_context(
+        embedded_postgres(settings.data_dir / "postgres")
+    )
+    redis_url = settings.redis_url or _EMBEDDED.enter_context(
+        embedded_redis(settings.data_dir / "redis")
+    )
     return replace(settings, database_url=database_url, redis_url=redis_url)
 
 
@@ -49,9 +64,12 @@ def build_pool(settings: EngineSettings) -> AsyncConnectionPool[AsyncConnection]
     )
 
 
-def build_event_store(pool: AsyncConnectionPool[AsyncConnection]) -> PostgresEventStore:
-    """The event store every process appends through (one place to decorate it)."""
-    return PostgresEventStore(pool)
+def build_event_store(
+    pool: AsyncConnectionPool[AsyncConnection], nudger: CommitNudger | None = None
+) -> PostgresEventStore:
+    """The event store every process appends through (one place to decorate it);
+    with `nudger`, each append publishes a wake-up for the log's followers."""
+    return NudgingEventStore(pool, nudger) if nudger else PostgresEventStore(pool)
 
 
 def build_api_services(settings: EngineSettings) -> ApiServices:
@@ -64,9 +82,12 @@ def build_api_services(settings: EngineSettings) -> ApiServices:
         # Not waiting: with PostgreSQL down the API still starts and answers 503.
         await pool.open(wait=False)
 
+    quotes = VenueQuoter(settings.simulator_url)
+
     async def close() -> None:
         await pool.close()
         await redis_client.aclose()
+        await quotes.close()
 
     async def probe_postgres() -> None:
         async with pool.connection() as conn:
@@ -75,12 +96,22 @@ def build_api_services(settings: EngineSettings) -> ApiServices:
     async def probe_redis() -> None:
         await redis_client.ping()
 
+    store = build_event_store(pool, CommitNudger(redis_client))
+    read_side, read_side_tasks = build_read_side(
+        pool,
+        store,
+        settings.redis_url,
+        poll_interval_s=settings.live_feed_poll_ms / 1000,
+        queue_capacity=settings.stream_queue_events,
+    )
     return ApiServices(
-        store=build_event_store(pool),
+        store=store,
         probes={"postgres": probe_postgres, "redis": probe_redis},
-        on_startup=[open_pool],
-        on_shutdown=[close],
+        on_startup=[open_pool, read_side_tasks.start],
+        on_shutdown=[read_side_tasks.stop, close],
+        read_side=read_side,
         max_body_bytes=settings.max_body_bytes,
+        quotes=quotes,
     )
 
 
@@ -90,4 +121,8 @@ def create_api_app() -> Litestar:
     configure_logging(settings.log_level)
     if not settings.database_url or not settings.redis_url:
         settings = with_backing_services(settings)
-    return create_app(build_api_services(settings))
+    app = create_app(build_api_services(settings))
+    # Everything built so far lives as long as the process: keep it out of the cyclic
+    # collector's full passes, which otherwise rescan it and show up as p99 spikes.
+    gc.freeze()
+    return app

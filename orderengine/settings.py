@@ -39,6 +39,25 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("MAX_BODY_BYTES", "65536", "largest request body; larger is 413"),
     Setting("LOG_LEVEL", "INFO", "log level (DEBUG, INFO, WARNING, ERROR)"),
+    Setting("SIMULATOR_URL", "http://127.0.0.1:8900", "the venue: the simulator's HTTP service"),
+    Setting("SIMULATOR_SEED", "0", "seed of the simulator `orderengine simulator`/`up` starts"),
+    Setting(
+        "SIMULATOR_TIME_SCALE", "1", "simulator wall-clock seconds per slot / 0.4; 0 = instant"
+    ),
+    Setting("BROKER_NAMESPACE", "orderengine", "prefix of every Dramatiq key in Redis"),
+    Setting("WORKER_PROCESSES", "1", "worker processes `orderengine up` runs"),
+    Setting("WORKER_THREADS", "16", "Dramatiq threads per worker process (steps at once)"),
+    Setting("INFLIGHT_LIMIT", "5000", "most orders executing at once; more wait (0: no limit)"),
+    Setting("ORDERS_PER_MINUTE", "0", "most orders started per minute (0: no limit)"),
+    Setting("MAX_ATTEMPTS", "3", "attempts per order before it fails"),
+    Setting("RETRY_BACKOFF_MS", "500", "wait before attempt 2; doubles for each later attempt"),
+    Setting("POLL_INTERVAL_MS", "200", "wait between two looks at a pending signature"),
+    Setting("PRIORITY_FEE", "10000", "compute-unit price, micro-lamports per CU (0: none)"),
+    Setting("RECOVER_AFTER_MS", "5000", "a step silent this long is sent again (lost message)"),
+    Setting("DISPATCH_POLL_MS", "20", "how often the dispatcher looks for new events"),
+    Setting("PROJECTOR_POLL_MS", "50", "projector's poll for new events (wake-ups come sooner)"),
+    Setting("LIVE_FEED_POLL_MS", "20", "API tailer's poll for new events (wake-ups come sooner)"),
+    Setting("STREAM_QUEUE_EVENTS", "256", "events queued per WebSocket before it re-reads the log"),
 )
 
 
@@ -57,6 +76,23 @@ class EngineSettings:
     db_idle_in_transaction_timeout_ms: int
     max_body_bytes: int
     log_level: str
+    simulator_url: str
+    simulator_seed: int
+    simulator_time_scale: float
+    broker_namespace: str
+    worker_processes: int
+    worker_threads: int
+    inflight_limit: int
+    orders_per_minute: int
+    max_attempts: int
+    retry_backoff_ms: int
+    poll_interval_ms: int
+    priority_fee: int
+    recover_after_ms: int
+    dispatch_poll_ms: int
+    projector_poll_ms: int
+    live_feed_poll_ms: int
+    stream_queue_events: int
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> EngineSettings:

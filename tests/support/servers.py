@@ -6,22 +6,26 @@ Each test run creates its own database and drops it afterwards.
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
 import redis
 from psycopg import sql
 
-from db.embedded import start_embedded_postgres
-from workers.embedded_redis import start_embedded_redis
+from db.embedded import embedded_postgres
+from workers.embedded_redis import embedded_redis
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+# Embedded servers started for this test run, stopped when it ends.
+_EMBEDDED = ExitStack()
+atexit.register(_EMBEDDED.close)
 
 
 def postgres_admin_url() -> str:
@@ -33,7 +37,7 @@ def postgres_admin_url() -> str:
     try:
         psycopg.connect(LOCAL_POSTGRES, connect_timeout=2).close()
     except psycopg.OperationalError:
-        return start_embedded_postgres(PROJECT_ROOT / ".data" / "test-postgres")
+        return _EMBEDDED.enter_context(embedded_postgres(PROJECT_ROOT / ".data" / "test-postgres"))
     return LOCAL_POSTGRES
 
 
@@ -44,7 +48,7 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(LOCAL_REDIS, socket_timeout=1).ping()
     except (redis.RedisError, OSError):
-        return start_embedded_redis(PROJECT_ROOT / ".data" / "test-redis")
+        return _EMBEDDED.enter_context(embedded_redis(PROJECT_ROOT / ".data" / "test-redis"))
     return LOCAL_REDIS
 
 

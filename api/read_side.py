@@ -1,0 +1,85 @@
+"""What the read routes need, bundled for `ApiServices.read_side`, and its wiring."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from litestar.connection import ASGIConnection
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from api.live_feed import LiveFeed
+from api.problems import ApiError
+from api.services import SERVICES_STATE_KEY, ApiServices
+from db.event_store import PostgresEventStore
+from db.log_head import settled_head
+from db.wakeups import WakeUpListener
+from domain.records import GlobalPosition
+from projections.figures import ReadSideFigures, read_side_figures
+from projections.order_reads import SnapshotReader
+
+
+@dataclass
+class ReadSide:
+    snapshots: SnapshotReader
+    feed: LiveFeed
+    figures: Callable[[], Awaitable[ReadSideFigures]]
+
+
+def read_side_of(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[ApiServices, ReadSide]:
+    """The services and read side from app state (HTTP requests and WebSockets alike)."""
+    services = cast(ApiServices, connection.app.state[SERVICES_STATE_KEY])
+    if not isinstance(services.read_side, ReadSide):
+        raise ApiError(503, "the read side is not configured in this process")
+    return services, services.read_side
+
+
+class ReadSideTasks:
+    """Starts and stops what the read side runs in the API process: the wake-up
+    listener and the live feed's tailer (as app start-up and shutdown hooks)."""
+
+    def __init__(self, feed: LiveFeed, listener: WakeUpListener) -> None:
+        self._feed = feed
+        self._listener = listener
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self._listener.run(self._stop)),
+            asyncio.create_task(self._feed.run(self._stop)),
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks)
+
+
+def build_read_side(
+    pool: AsyncConnectionPool[AsyncConnection],
+    store: PostgresEventStore,
+    redis_url: str,
+    *,
+    poll_interval_s: float,
+    queue_capacity: int,
+) -> tuple[ReadSide, ReadSideTasks]:
+    listener = WakeUpListener(redis_url)
+
+    async def head() -> GlobalPosition:
+        return await settled_head(pool)
+
+    async def figures() -> ReadSideFigures:
+        return await read_side_figures(pool)
+
+    feed = LiveFeed(
+        store,
+        head,
+        waiter=listener.wait,
+        poll_interval_s=poll_interval_s,
+        queue_capacity=queue_capacity,
+    )
+    return ReadSide(SnapshotReader(pool), feed, figures), ReadSideTasks(feed, listener)

@@ -1,0 +1,130 @@
+"""The order snapshot as clients see it (API.md, "Snapshot"): token units, decimal
+strings, and the executed price computed here at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from api.schemas import Camel
+from domain.amounts import format_amount
+from domain.tokens import Token, token_by_symbol
+from projections.rows import chosen_venue
+from projections.snapshot import OrderSnapshot
+
+
+class RouteLegView(Camel):
+    venue: str
+    pool: str
+    label: str
+    amount_in: str
+    amount_out: str
+
+
+class SeenQuoteView(Camel):
+    venue: str
+    pool: str
+    label: str
+    amount_out: str
+    fee_amount: str
+    price_impact: str
+
+
+class OrderSnapshotView(Camel):
+    order_id: str
+    type: str
+    status: str
+    token_in: str
+    token_out: str
+    amount_in: str
+    slippage_bps: int
+    route: list[RouteLegView]
+    quotes: list[SeenQuoteView]
+    chosen_venue: str | None
+    expected_amount_out: str | None
+    min_amount_out: str | None
+    amount_out: str | None
+    executed_price: str | None
+    tx_hash: str | None
+    slot: int | None
+    attempts: int
+    failure_reason: str | None
+    failure_code: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(Camel):
+    items: list[OrderSnapshotView]
+    next_cursor: str | None
+
+
+def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
+    state = snapshot.state
+    token_in, token_out = token_by_symbol(state.token_in), token_by_symbol(state.token_out)
+    return OrderSnapshotView(
+        order_id=state.order_id,
+        type=state.order_type,
+        status=str(state.status),
+        token_in=state.token_in,
+        token_out=state.token_out,
+        amount_in=format_amount(state.amount_in, token_in),
+        slippage_bps=state.slippage_bps,
+        route=[
+            RouteLegView(
+                venue=leg.venue,
+                pool=leg.pool,
+                label=leg.label,
+                amount_in=format_amount(leg.amount_in, token_in),
+                amount_out=format_amount(leg.amount_out, token_out),
+            )
+            for leg in state.legs
+        ],
+        quotes=[
+            SeenQuoteView(
+                venue=quote.venue,
+                pool=quote.pool,
+                label=quote.label,
+                amount_out=format_amount(quote.amount_out, token_out),
+                fee_amount=format_amount(quote.fee_amount, token_in),
+                price_impact=quote.price_impact,
+            )
+            for quote in state.quotes
+        ],
+        chosen_venue=chosen_venue(state.legs),
+        expected_amount_out=_amount(state.expected_amount_out, token_out),
+        min_amount_out=_amount(state.min_amount_out, token_out),
+        amount_out=_amount(state.amount_out, token_out),
+        executed_price=executed_price(state.amount_in, state.amount_out, token_in, token_out),
+        tx_hash=state.signature,
+        slot=state.slot,
+        attempts=state.attempts,
+        failure_reason=state.failure_reason,
+        failure_code=state.failure_code,
+        version=state.version,
+        created_at=snapshot.created_at,
+        updated_at=snapshot.updated_at,
+    )
+
+
+def executed_price(
+    amount_in: int, amount_out: int | None, token_in: Token, token_out: Token
+) -> str | None:
+    """tokenOut received per tokenIn paid, to the output token's precision."""
+    if amount_out is None or amount_in <= 0:
+        return None
+    price = Decimal(amount_out).scaleb(-token_out.decimals) / Decimal(amount_in).scaleb(
+        -token_in.decimals
+    )
+    step = Decimal(1).scaleb(-token_out.decimals)
+    return _plain(price.quantize(step, rounding=ROUND_HALF_EVEN))
+
+
+def _plain(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _amount(atomic: int | None, token: Token) -> str | None:
+    return None if atomic is None else format_amount(atomic, token)

@@ -1,0 +1,136 @@
+"""How a snapshot is stored in `order_snapshots`, and read back.
+
+Amounts stay atomic integers (numeric columns); quotes and route legs are JSON in
+the events' own camelCase shape. `chosen_venue` is the venue with the largest share.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from domain.events import Quote, RouteLeg
+from domain.order import OrderState
+from domain.records import GlobalPosition
+from domain.status import OrderStatus
+from projections.snapshot import OrderSnapshot
+
+COLUMNS = (
+    "order_id",
+    "order_type",
+    "status",
+    "token_in",
+    "token_out",
+    "amount_in",
+    "slippage_bps",
+    "attempts",
+    "quotes",
+    "route",
+    "chosen_venue",
+    "expected_amount_out",
+    "min_amount_out",
+    "price_impact",
+    "amount_out",
+    "tx_hash",
+    "blockhash",
+    "last_valid_block_height",
+    "slot",
+    "failure_reason",
+    "failure_code",
+    "version",
+    "submitted_tx",
+    "submitted_position",
+    "status_since",
+    "created_at",
+    "updated_at",
+)
+# Read back with the uuid and JSON as text; numeric arrives as an exact Decimal.
+SELECT_LIST = ", ".join(
+    f"{name}::text" if name in ("order_id", "quotes", "route") else name for name in COLUMNS
+)
+
+_quotes = msgspec.json.Decoder(tuple[Quote, ...])
+_legs = msgspec.json.Decoder(tuple[RouteLeg, ...])
+_encoder = msgspec.json.Encoder()
+
+
+def chosen_venue(legs: tuple[RouteLeg, ...]) -> str | None:
+    """The venue carrying the largest share of the input (the first one on a tie)."""
+    return max(legs, key=lambda leg: leg.amount_in).venue if legs else None
+
+
+def snapshot_row(snapshot: OrderSnapshot) -> tuple[object, ...]:
+    state = snapshot.state
+    return (
+        state.order_id,
+        state.order_type,
+        str(state.status),
+        state.token_in,
+        state.token_out,
+        state.amount_in,
+        state.slippage_bps,
+        state.attempts,
+        _encoder.encode(state.quotes).decode(),
+        _encoder.encode(state.legs).decode(),
+        chosen_venue(state.legs),
+        state.expected_amount_out,
+        state.min_amount_out,
+        state.price_impact,
+        state.amount_out,
+        state.signature,
+        state.blockhash,
+        state.last_valid_block_height,
+        state.slot,
+        state.failure_reason,
+        state.failure_code,
+        state.version,
+        snapshot.submitted.tx_id,
+        snapshot.submitted.global_position,
+        snapshot.status_since,
+        snapshot.created_at,
+        snapshot.updated_at,
+    )
+
+
+def snapshot_of_row(row: tuple[Any, ...]) -> OrderSnapshot:
+    fields = dict(zip(COLUMNS, row, strict=True))
+    state = OrderState(
+        order_id=fields["order_id"],
+        order_type=fields["order_type"],
+        status=OrderStatus(fields["status"]),
+        token_in=fields["token_in"],
+        token_out=fields["token_out"],
+        amount_in=_atomic(fields["amount_in"]),
+        slippage_bps=fields["slippage_bps"],
+        attempts=fields["attempts"],
+        quotes=_quotes.decode(fields["quotes"]),
+        legs=_legs.decode(fields["route"]),
+        expected_amount_out=_atomic_or_none(fields["expected_amount_out"]),
+        min_amount_out=_atomic_or_none(fields["min_amount_out"]),
+        price_impact=fields["price_impact"],
+        signature=fields["tx_hash"],
+        blockhash=fields["blockhash"],
+        last_valid_block_height=fields["last_valid_block_height"],
+        amount_out=_atomic_or_none(fields["amount_out"]),
+        slot=fields["slot"],
+        failure_reason=fields["failure_reason"],
+        failure_code=fields["failure_code"],
+        version=fields["version"],
+    )
+    return OrderSnapshot(
+        state=state,
+        submitted=GlobalPosition(fields["submitted_tx"], fields["submitted_position"]),
+        status_since=fields["status_since"],
+        created_at=fields["created_at"],
+        updated_at=fields["updated_at"],
+    )
+
+
+def _atomic(value: Decimal | int) -> int:
+    return int(value)
+
+
+def _atomic_or_none(value: Decimal | int | None) -> int | None:
+    return None if value is None else int(value)

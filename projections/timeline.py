@@ -1,0 +1,116 @@
+"""`orderengine history`: an order's timeline in words, for a post-mortem.
+
+Each event on one line, then what it meant: the quotes the engine saw, the route it
+chose and why (best single venue versus the split), each attempt and its failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.amounts import format_amount
+from domain.events import (
+    AttemptFailed,
+    OrderConfirmed,
+    OrderEvent,
+    OrderFailed,
+    OrderSubmitted,
+    RouteLeg,
+    RouteSelected,
+    RoutingStarted,
+    TransactionSent,
+    TransactionSigned,
+    decode_event,
+)
+from domain.order import OrderState, evolve
+from domain.records import RecordedEvent
+from domain.tokens import Token, token_by_symbol
+
+
+def timeline(events: Sequence[RecordedEvent], at_version: int | None = None) -> list[str]:
+    """Lines describing the order's events up to `at_version` (all when None)."""
+    lines: list[str] = []
+    state: OrderState | None = None
+    for recorded in events:
+        if at_version is not None and recorded.stream_version > at_version:
+            break
+        event = decode_event(recorded.event_type, recorded.data)
+        state = evolve(state, event)
+        when = recorded.recorded_at.isoformat(timespec="milliseconds")
+        head = f"v{recorded.stream_version:<3} {when}  {recorded.event_type:<18} -> {state.status}"
+        lines.append(head)
+        lines.extend(f"       {line}" for line in _details(event, state))
+    return lines
+
+
+def _details(event: OrderEvent, state: OrderState) -> list[str]:
+    token_in, token_out = token_by_symbol(state.token_in), token_by_symbol(state.token_out)
+    match event:
+        case OrderSubmitted():
+            amount = format_amount(event.amount_in, token_in)
+            return [
+                f"{event.order_type} {amount} {token_in.symbol} -> {token_out.symbol},"
+                f" slippage {event.slippage_bps} bps"
+            ]
+        case RoutingStarted(attempt=attempt):
+            return [f"attempt {attempt}: asking every venue for a quote"]
+        case RouteSelected():
+            return _route_details(event, token_in, token_out)
+        case TransactionSigned():
+            return [
+                f"signed {event.signature} (blockhash {event.blockhash},"
+                f" valid until block {event.last_valid_block_height})"
+            ]
+        case TransactionSent():
+            return [f"sent {event.signature}"]
+        case OrderConfirmed():
+            out = format_amount(event.amount_out, token_out)
+            return [
+                f"confirmed in slot {event.slot}: received {out} {token_out.symbol}",
+                *_legs(event.legs, token_in, token_out),
+            ]
+        case AttemptFailed():
+            then = f"retry in {event.retry_after_ms} ms" if event.will_retry else "no retry"
+            return [f"attempt {event.attempt} failed: {event.code} ({event.reason}); {then}"]
+        case OrderFailed():
+            return [f"order failed: {event.code} ({event.reason})"]
+
+
+def _route_details(event: RouteSelected, token_in: Token, token_out: Token) -> list[str]:
+    lines = [f"quotes seen (context slot {event.context_slot}):"]
+    lines.extend(
+        f"  {quote.venue:<8} {quote.label:<14} {quote.pool}: "
+        f"{format_amount(quote.amount_out, token_out)} {token_out.symbol},"
+        f" fee {format_amount(quote.fee_amount, token_in)} {token_in.symbol},"
+        f" impact {quote.price_impact}"
+        for quote in sorted(event.quotes, key=lambda q: q.amount_out, reverse=True)
+    )
+    lines.append("route chosen:")
+    lines.extend(_legs(event.legs, token_in, token_out))
+    expected = format_amount(event.expected_amount_out, token_out)
+    least = format_amount(event.min_amount_out, token_out)
+    lines.append(f"expected {expected} {token_out.symbol}, at least {least} (slippage bound)")
+    lines.append(f"why: {_why(event, token_out)}")
+    return lines
+
+
+def _why(event: RouteSelected, token_out: Token) -> str:
+    if not event.quotes:
+        return "no quotes recorded"
+    best = max(event.quotes, key=lambda q: q.amount_out)
+    best_text = f"{best.venue} alone offered {format_amount(best.amount_out, token_out)}"
+    if len(event.legs) > 1:
+        gain = event.expected_amount_out - best.amount_out
+        return (
+            f"splitting beats the best single venue ({best_text}) by"
+            f" {format_amount(gain, token_out)} {token_out.symbol}"
+        )
+    return f"the best price: {best_text} {token_out.symbol}"
+
+
+def _legs(legs: Sequence[RouteLeg], token_in: Token, token_out: Token) -> list[str]:
+    return [
+        f"  {leg.venue:<8} {leg.label:<14} {leg.pool}: {format_amount(leg.amount_in, token_in)}"
+        f" {token_in.symbol} -> {format_amount(leg.amount_out, token_out)} {token_out.symbol}"
+        for leg in legs
+    ]

@@ -1,0 +1,67 @@
+"""End-to-end fixtures: the simulator served in this test's event loop (so its failure
+knobs can be set), the engine's real processes, and an API client on the same database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.services import ApiServices
+from db.event_store import PostgresEventStore
+from db.pool import create_pool
+from simulator.config import SimulatorConfig
+from tests.support.engine import Engine, running_engine
+from tests.support.simulator_thread import SimulatorThread, simulator_thread
+from workers.planner import VenueQuoter
+
+# Fast settings: the venue is instant (time scale 0), so look again at once and retry soon.
+FAST = {
+    "POLL_INTERVAL_MS": "0",
+    "RETRY_BACKOFF_MS": "50",
+    "RECOVER_AFTER_MS": "2000",
+    "DISPATCH_POLL_MS": "10",
+    "WORKER_THREADS": "8",
+}
+
+
+class Stack:
+    def __init__(
+        self, engine: Engine, simulator: SimulatorThread, client: AsyncTestClient[Litestar]
+    ) -> None:
+        self.engine = engine
+        self.simulator = simulator
+        self.client = client
+
+
+StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
+
+
+@pytest.fixture
+def stack(postgres_admin: str, redis_server: str) -> StackFactory:
+    @asynccontextmanager
+    async def make(
+        config: SimulatorConfig | None = None, workers: int = 1, **settings: str
+    ) -> AsyncIterator[Stack]:
+        with simulator_thread(config or SimulatorConfig(seed=7)) as simulator:
+            url = simulator.url
+            with running_engine(
+                postgres_admin, redis_server, url, workers=workers, settings={**FAST, **settings}
+            ) as engine:
+                pool = create_pool(engine.database_url, min_size=1, max_size=4, acquire_timeout_s=5)
+                await pool.open(wait=True)
+                quotes = VenueQuoter(url)
+                services = ApiServices(
+                    store=PostgresEventStore(pool), quotes=quotes, on_shutdown=[quotes.close]
+                )
+                try:
+                    async with AsyncTestClient(create_app(services)) as client:
+                        yield Stack(engine, simulator, client)
+                finally:
+                    await pool.close()
+
+    return make

@@ -1,0 +1,104 @@
+"""The API with its read side, served by a real uvicorn on this test loop, and the
+projector running in-process: what the read-side tests talk to."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+import uvicorn
+from litestar import Litestar
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from api.app import create_app
+from api.read_side import ReadSide, build_read_side
+from api.services import ApiServices
+from db.event_store import PostgresEventStore
+from db.subscription import SubscriptionRunner
+from db.wakeups import CommitNudger, NudgingEventStore
+from projections.order_projector import OrderSnapshotProjection
+
+
+class ReadSideApi:
+    def __init__(self, app: Litestar, store: PostgresEventStore, read_side: ReadSide) -> None:
+        self.app = app
+        self.store = store
+        self.read_side = read_side
+        self.base_url = ""
+
+
+def read_side_api(
+    pool: AsyncConnectionPool[AsyncConnection], redis_url: str, *, queue_capacity: int = 256
+) -> tuple[ReadSideApi, aioredis.Redis]:
+    redis_client = aioredis.Redis.from_url(redis_url)
+    store = NudgingEventStore(pool, CommitNudger(redis_client))
+    read_side, tasks = build_read_side(
+        pool, store, redis_url, poll_interval_s=0.02, queue_capacity=queue_capacity
+    )
+    services = ApiServices(
+        store=store,
+        on_startup=[tasks.start],
+        on_shutdown=[tasks.stop],
+        read_side=read_side,
+    )
+    return ReadSideApi(create_app(services), store, read_side), redis_client
+
+
+@asynccontextmanager
+async def serving(
+    pool: AsyncConnectionPool[AsyncConnection], redis_url: str, *, queue_capacity: int = 256
+) -> AsyncIterator[ReadSideApi]:
+    """A real HTTP/WebSocket server on a free port, on the running loop."""
+    api, redis_client = read_side_api(pool, redis_url, queue_capacity=queue_capacity)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(api.app, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    await wait_until(lambda: server.started, what="the API started")
+    await asyncio.wait_for(api.read_side.feed.started.wait(), 10)
+    api.base_url = f"127.0.0.1:{port}"
+    try:
+        yield api
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+        await redis_client.aclose()
+
+
+@asynccontextmanager
+async def projecting(database_url: str, store: PostgresEventStore) -> AsyncIterator[None]:
+    """The live `order_snapshots` projector, in-process, until the block ends."""
+    stop = asyncio.Event()
+    runner = SubscriptionRunner(
+        database_url, store, OrderSnapshotProjection(store), poll_interval_s=0.01
+    )
+    task = asyncio.create_task(runner.run_until_stopped(stop))
+    await asyncio.wait_for(runner.active.wait(), 10)
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], *, what: str, seconds: float = 10
+) -> None:
+    """Wait for `condition`, checking every 10 ms, failing after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        outcome = condition()
+        if not isinstance(outcome, bool):
+            outcome = await outcome
+        if outcome:
+            return
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
