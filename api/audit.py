@@ -20,7 +20,7 @@ from domain.streams import order_id_of
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
 # Pairs never change, so a bounded cache saves a lookup per order on every page.
-_pairs: dict[str, OrderPair] = {}
+_pairs: dict[str, OrderPair | None] = {}
 _PAIR_CACHE_SIZE = 50_000
 
 
@@ -53,7 +53,7 @@ async def list_events(
     return AuditPage(items=items, next_cursor=next_cursor)
 
 
-def _audit_view(event: RecordedEvent, pair: OrderPair) -> AuditEventView:
+def _audit_view(event: RecordedEvent, pair: OrderPair | None) -> AuditEventView:
     view = present_event(event, pair)
     return AuditEventView(
         order_id=order_id_of(event.stream_id),
@@ -66,14 +66,12 @@ def _audit_view(event: RecordedEvent, pair: OrderPair) -> AuditEventView:
     )
 
 
-async def _pair_of(store: EventLog, event: RecordedEvent) -> OrderPair:
-    pair = _pairs.get(event.stream_id)
-    if pair is None:
-        first = (
-            event if event.stream_version == 1 else (await store.read_stream(event.stream_id))[0]
-        )
-        pair = pair_of_submission(first)
-        if len(_pairs) >= _PAIR_CACHE_SIZE:
-            _pairs.clear()
-        _pairs[event.stream_id] = pair
+async def _pair_of(store: EventLog, event: RecordedEvent) -> OrderPair | None:
+    if event.stream_id in _pairs:
+        return _pairs[event.stream_id]
+    first = event if event.stream_version == 1 else (await store.read_stream(event.stream_id))[0]
+    pair = pair_of_submission(first)
+    if len(_pairs) >= _PAIR_CACHE_SIZE:
+        _pairs.clear()
+    _pairs[event.stream_id] = pair
     return pair

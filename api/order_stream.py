@@ -47,7 +47,9 @@ class StreamEvent(msgspec.Struct, rename="camel", kw_only=True):
 class OrderSender:
     """Sends one order's events in version order, each once; folds them for `status`."""
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], order_id: str, pair: OrderPair) -> None:
+    def __init__(
+        self, socket: WebSocket[Any, Any, Any], order_id: str, pair: OrderPair | None
+    ) -> None:
         self._socket = socket
         self._order_id = order_id
         self._pair = pair

@@ -24,13 +24,16 @@ class OrderPair(msgspec.Struct, frozen=True):
     token_out: Token
 
 
-def pair_of_submission(event: RecordedEvent) -> OrderPair:
-    """The pair named by an order's first event (`OrderSubmitted`)."""
+def pair_of_submission(event: RecordedEvent) -> OrderPair | None:
+    """The pair named by an order's first event (`OrderSubmitted`); None for a stream
+    that is not an order's, whose amounts are then shown as stored."""
+    if event.event_type != "OrderSubmitted":
+        return None
     data = msgspec.json.decode(event.data)
     return OrderPair(token_by_symbol(data["tokenIn"]), token_by_symbol(data["tokenOut"]))
 
 
-def present_event(event: RecordedEvent, pair: OrderPair) -> EventView:
+def present_event(event: RecordedEvent, pair: OrderPair | None) -> EventView:
     return EventView(
         version=event.stream_version,
         type=event.event_type,
@@ -40,8 +43,10 @@ def present_event(event: RecordedEvent, pair: OrderPair) -> EventView:
     )
 
 
-def present_amounts(value: Any, pair: OrderPair) -> Any:
+def present_amounts(value: Any, pair: OrderPair | None) -> Any:
     """A copy of `value` with every amount field written in token units."""
+    if pair is None:
+        return value
     if isinstance(value, list):
         return [present_amounts(item, pair) for item in value]
     if not isinstance(value, dict):

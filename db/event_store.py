@@ -1,8 +1,9 @@
 """The PostgreSQL event store (DESIGN.md, "The event store protocol").
 
-Appends go through the `append_events` SQL function: one round trip, one short
-transaction. Global reads follow commit order `(tx_id, global_position)` and stop
-below the oldest running transaction, so no reader ever skips a late commit.
+Appends go through the `append_events` SQL function, one short transaction each;
+concurrent appends share a round trip and a commit (`db/append_batches.py`). Global
+reads follow commit order `(tx_id, global_position)` and stop below the oldest
+running transaction, so no reader ever skips a late commit.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import psycopg
 from psycopg import AsyncConnection, errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from db.append_batches import AppendBatcher, AppendRequest, EventRow
 from domain.records import (
     AppendResult,
     CommandConflict,
     ConcurrencyConflict,
-    EventMetadata,
     GlobalPosition,
     NewEvent,
     RecordedEvent,
     StoreUnavailable,
 )
 
-_APPEND = (
-    "SELECT stream_id, first_version, last_version, duplicate"
-    " FROM append_events(%s, %s, %s, %s, %s::jsonb)"
-)
 _COLUMNS = (
     "global_position, tx_id::text::bigint, stream_id, stream_version, event_id::text,"
     " event_type, schema_version, data::text, metadata::text, recorded_at"
@@ -54,26 +51,17 @@ _READ_ALL_OF_TYPES = (
     " ORDER BY events.tx_id, events.global_position LIMIT %s"
 )
 
-_encoder = msgspec.json.Encoder()
-
-
-class _EventRow(msgspec.Struct):
-    """One element of `append_events`' JSON argument; data is passed through as is."""
-
-    id: str
-    type: str
-    data: msgspec.Raw
-    metadata: EventMetadata
-
-
 Row = tuple[int, int, str, int, str, str, int, str, str, object]
 
 
 class PostgresEventStore:
     """Append-only, ordered storage of every order's events."""
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[AsyncConnection], *, append_batches_in_flight: int = 4
+    ) -> None:
         self._pool = pool
+        self._batcher = AppendBatcher(pool, max_in_flight=append_batches_in_flight)
 
     async def append(
         self,
@@ -86,28 +74,9 @@ class PostgresEventStore:
     ) -> AppendResult:
         """Append `events` after `expected_version`; a repeated `command_id` with the
         same `request_hash` returns the first append's result and writes nothing."""
-        rows = [
-            _EventRow(e.event_id, e.event_type, msgspec.Raw(e.data), e.metadata) for e in events
-        ]
-        params = (
-            stream_id,
-            expected_version,
-            command_id,
-            request_hash,
-            _encoder.encode(rows).decode(),
-        )
-        try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute(_APPEND, params)
-                row = await cursor.fetchone()
-        except errors.UniqueViolation as error:
-            raise ConcurrencyConflict(f"stream {stream_id}: {error.diag.message_primary}") from None
-        except psycopg.Error as error:
-            raise _translate(error, command_id) from error
-        except PoolTimeout as error:
-            raise StoreUnavailable(str(error)) from error
-        assert row is not None
-        return AppendResult(row[0], row[1], row[2], row[3])
+        rows = [EventRow(e.event_id, e.event_type, msgspec.Raw(e.data), e.metadata) for e in events]
+        request = AppendRequest(stream_id, expected_version, command_id, request_hash, rows)
+        return await self._batcher.append(request)
 
     async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         """The stream's events with version > `after_version`, oldest first."""
