@@ -21,12 +21,17 @@ log = logging.getLogger(__name__)
 
 
 class CommitNudger:
-    """Publishes wake-ups, coalesced: one PUBLISH in flight at most, and commits made
-    meanwhile ask for exactly one more, so 2,000 appends/s cost far fewer publishes."""
+    """Publishes wake-ups, coalesced: one PUBLISH in flight at most, commits made
+    meanwhile ask for exactly one more, sent at least `min_interval_s` later."""
 
-    def __init__(self, redis: aioredis.Redis, channel: str = CHANNEL) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, channel: str = CHANNEL, min_interval_s: float = 0.005
+    ) -> None:
         self._redis = redis
         self._channel = channel
+        # Under load a publish per round trip costs the API ~6 % of its CPU (profiled);
+        # a few milliseconds between publishes bounds that, and followers poll anyway.
+        self._min_interval_s = min_interval_s
         self._publishing: asyncio.Task[None] | None = None
         self._again = False
 
@@ -45,6 +50,7 @@ class CommitNudger:
                 log.warning("wake-up not published", extra={"error": repr(error)})
             if not self._again:
                 return
+            await asyncio.sleep(self._min_interval_s)
 
 
 class NudgingEventStore(PostgresEventStore):
