@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -12,14 +11,14 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, PathParameter
 
 from api.presenting import pair_of_submission, present_event
-from api.problems import ApiError, field_of_validation_error, problem_responses
+from api.problems import ApiError, problem_responses
 from api.schemas import EventView, OrderLinks, SubmitAccepted, SubmitOrderBody
 from api.services import EventLog, services_of
+from api.submission_body import decode_body, new_order
 from api.submit_operation import SubmitOrderOperation
 from commands.submit_order import submit_order
 from domain.status import OrderStatus
 from domain.streams import order_stream
-from domain.submission import parse_submission
 
 MAX_IDEMPOTENCY_KEY = 200
 _body_decoder = msgspec.json.Decoder(SubmitOrderBody)
@@ -44,15 +43,7 @@ async def submit(
 ) -> Response[SubmitAccepted]:
     if idempotency_key is not None and not idempotency_key:
         raise ApiError(400, "Idempotency-Key: must not be empty", "Idempotency-Key")
-    body = _decode_body(await request.body())
-    command = parse_submission(
-        order_id=str(uuid.uuid4()),
-        order_type=body.type,
-        token_in=body.token_in,
-        token_out=body.token_out,
-        amount_in=_amount_of(body.amount_in),
-        slippage_bps=body.slippage_bps,
-    )
+    command = new_order(decode_body(_body_decoder, await request.body()))
     outcome = await submit_order(services_of(request).store, command, idempotency_key)
     base = f"/api/orders/{outcome.order_id}"
     accepted = SubmitAccepted(
@@ -61,28 +52,6 @@ async def submit(
         links=OrderLinks(self=base, events=f"{base}/events", stream=f"{base}/stream"),
     )
     return Response(accepted, status_code=202 if outcome.created else 200)
-
-
-def _decode_body(body: bytes) -> SubmitOrderBody:
-    if not body.strip():
-        raise ApiError(400, "body: expected a JSON object with the order", "body")
-    try:
-        return _body_decoder.decode(body)
-    except msgspec.ValidationError as error:
-        field, reason = field_of_validation_error(str(error))
-        raise ApiError(400, f"{field or 'body'}: {reason}", field or "body") from None
-    except msgspec.DecodeError as error:
-        raise ApiError(400, f"body: not valid JSON ({error})", "body") from None
-
-
-def _amount_of(raw: msgspec.Raw) -> str | Decimal:
-    """The exact text of `amountIn`: a JSON string's content or a JSON number's digits."""
-    text = bytes(raw)
-    if text[:1] == b'"':
-        return msgspec.json.decode(text, type=str)
-    if text[:1] and text[0] in _NUMBER_START:
-        return msgspec.json.decode(text, type=Decimal)
-    raise ApiError(400, 'amountIn: must be a decimal string such as "1.5", or a number', "amountIn")
 
 
 @get(

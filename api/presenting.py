@@ -6,12 +6,14 @@ follows from the field name and the order's pair (fees are charged on the input)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-from api.schemas import EventView
+from api.schemas import EventView, RouteLegView, VenueQuoteView
 from domain.amounts import format_amount
+from domain.events import Quote, RouteLeg
 from domain.records import RecordedEvent
 from domain.tokens import Token, token_by_symbol
 
@@ -60,3 +62,31 @@ def present_amounts(value: Any, pair: OrderPair | None) -> Any:
         else:
             shown[key] = present_amounts(item, pair)
     return shown
+
+
+def present_legs(legs: Sequence[RouteLeg], pair: OrderPair) -> list[RouteLegView]:
+    return [
+        RouteLegView(
+            venue=leg.venue,
+            pool=leg.pool,
+            label=leg.label,
+            amount_in=format_amount(leg.amount_in, pair.token_in),
+            amount_out=format_amount(leg.amount_out, pair.token_out),
+        )
+        for leg in legs
+    ]
+
+
+def present_quotes(quotes: Sequence[Quote], pair: OrderPair) -> list[VenueQuoteView]:
+    """Each pool's offer for the whole amount; fees are charged on the input token."""
+    return [
+        VenueQuoteView(
+            venue=quote.venue,
+            pool=quote.pool,
+            label=quote.label,
+            amount_out=format_amount(quote.amount_out, pair.token_out),
+            fee_amount=format_amount(quote.fee_amount, pair.token_in),
+            price_impact=quote.price_impact,
+        )
+        for quote in quotes
+    ]

@@ -9,8 +9,9 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.presenting import OrderPair, present_legs, present_quotes
 from api.problems import ApiError, problem_responses
-from api.schemas import QuoteLegView, QuoteView, VenueQuoteView
+from api.schemas import QuoteView
 from api.services import ApiServices
 from domain.amounts import format_amount, parse_amount
 from domain.errors import InvalidField
@@ -72,25 +73,6 @@ def present_plan(
         price=str(price.quantize(Decimal(1).scaleb(-token_out.decimals))),
         price_impact=plan.price_impact,
         context_slot=plan.context_slot,
-        route=[
-            QuoteLegView(
-                venue=leg.venue,
-                pool=leg.pool,
-                label=leg.label,
-                amount_in=format_amount(leg.amount_in, token_in),
-                amount_out=format_amount(leg.amount_out, token_out),
-            )
-            for leg in plan.legs
-        ],
-        quotes=[
-            VenueQuoteView(
-                venue=q.venue,
-                pool=q.pool,
-                label=q.label,
-                amount_out=format_amount(q.amount_out, token_out),
-                fee_amount=format_amount(q.fee_amount, token_in),
-                price_impact=q.price_impact,
-            )
-            for q in plan.quotes
-        ],
+        route=present_legs(plan.legs, OrderPair(token_in, token_out)),
+        quotes=present_quotes(plan.quotes, OrderPair(token_in, token_out)),
     )

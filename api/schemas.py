@@ -64,7 +64,9 @@ class Readiness(Camel):
     redis: str
 
 
-class QuoteLegView(Camel):
+class RouteLegView(Camel):
+    """One pool's share of a route, in token units."""
+
     venue: str
     pool: str
     label: str
@@ -94,5 +96,5 @@ class QuoteView(Camel):
     price: str  # tokenOut per tokenIn, for people; the amounts are exact
     price_impact: str
     context_slot: int
-    route: list[QuoteLegView]
+    route: list[RouteLegView]
     quotes: list[VenueQuoteView]

@@ -6,28 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from api.schemas import Camel
+from api.presenting import OrderPair, present_legs, present_quotes
+from api.schemas import Camel, RouteLegView, VenueQuoteView
 from domain.amounts import format_amount
 from domain.tokens import Token, token_by_symbol
 from projections.rows import chosen_venue
 from projections.snapshot import OrderSnapshot
-
-
-class RouteLegView(Camel):
-    venue: str
-    pool: str
-    label: str
-    amount_in: str
-    amount_out: str
-
-
-class SeenQuoteView(Camel):
-    venue: str
-    pool: str
-    label: str
-    amount_out: str
-    fee_amount: str
-    price_impact: str
 
 
 class OrderSnapshotView(Camel):
@@ -39,7 +23,7 @@ class OrderSnapshotView(Camel):
     amount_in: str
     slippage_bps: int
     route: list[RouteLegView]
-    quotes: list[SeenQuoteView]
+    quotes: list[VenueQuoteView]
     chosen_venue: str | None
     expected_amount_out: str | None
     min_amount_out: str | None
@@ -63,6 +47,7 @@ class OrderPage(Camel):
 def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
     state = snapshot.state
     token_in, token_out = token_by_symbol(state.token_in), token_by_symbol(state.token_out)
+    pair = OrderPair(token_in, token_out)
     return OrderSnapshotView(
         order_id=state.order_id,
         type=state.order_type,
@@ -71,27 +56,8 @@ def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
         token_out=state.token_out,
         amount_in=format_amount(state.amount_in, token_in),
         slippage_bps=state.slippage_bps,
-        route=[
-            RouteLegView(
-                venue=leg.venue,
-                pool=leg.pool,
-                label=leg.label,
-                amount_in=format_amount(leg.amount_in, token_in),
-                amount_out=format_amount(leg.amount_out, token_out),
-            )
-            for leg in state.legs
-        ],
-        quotes=[
-            SeenQuoteView(
-                venue=quote.venue,
-                pool=quote.pool,
-                label=quote.label,
-                amount_out=format_amount(quote.amount_out, token_out),
-                fee_amount=format_amount(quote.fee_amount, token_in),
-                price_impact=quote.price_impact,
-            )
-            for quote in state.quotes
-        ],
+        route=present_legs(state.legs, pair),
+        quotes=present_quotes(state.quotes, pair),
         chosen_venue=chosen_venue(state.legs),
         expected_amount_out=_amount(state.expected_amount_out, token_out),
         min_amount_out=_amount(state.min_amount_out, token_out),
