@@ -55,6 +55,15 @@ SELECT prev_type || ' -> ' || event_type, count(*),
 FROM e WHERE prev IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1
 """
 
+# When the last of each event was recorded, from the first submission: how long the
+# burst takes to get through each stage.
+_LAST = """
+SELECT event_type, count(*), round(extract(epoch FROM max(recorded_at) - (
+    SELECT min(recorded_at) FROM events
+    WHERE event_type = 'OrderSubmitted' AND global_position > %s))::numeric * 1000)
+FROM events WHERE global_position > %s GROUP BY 1 ORDER BY 3
+"""
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -121,6 +130,8 @@ async def run(
         rows = conn.execute(_LATENCIES, (after,)).fetchall()
         for stage, count, avg_ms, p50_ms in conn.execute(_STAGES, (after,)).fetchall():
             print(f"  {stage:<42} {count:>6} avg {avg_ms:>8} ms  p50 {p50_ms:>8} ms")
+        for kind, count, last_ms in conn.execute(_LAST, (after, after)).fetchall():
+            print(f"  last {kind:<37} {count:>6} at +{last_ms} ms")
     return [(float(a), float(b), float(c), str(d)) for a, b, c, d in rows]
 
 

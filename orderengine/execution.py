@@ -12,25 +12,32 @@ from urllib.parse import urlsplit
 import redis
 import redis.asyncio as aioredis
 from dramatiq import Worker
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from db import inflight
+from db.order_histories import load_orders
 from db.pool import session_options
 from db.subscription import SubscriptionRunner
 from db.wakeups import CommitNudger
+from domain.order import OrderState
 from orderengine.bootstrap import build_event_store, build_pool
 from orderengine.settings import EngineSettings
 from workers.actors import Resources, WorkerResources, register_actors
 from workers.admission import Admission, RateLimit
 from workers.broker import build_broker
-from workers.context import ExecutionPolicy, StepContext
+from workers.context import ExecutionPolicy, OrderLoader, StepContext
 from workers.dispatcher import Dispatcher, broker_publisher
 from workers.sweeper import Sweeper
 from workers.venue import SimulatorVenue
+from workers.watcher import ConfirmationWatcher
 
 log = logging.getLogger("orderengine.execution")
 # An idle Dramatiq consumer backs off up to this long between fetches: the latency a
 # step adds when the queues are quiet (the default, 1 s, would dominate an order's life).
 IDLE_POLL_MS = 50
+# Signatures followed per watcher round; beyond that the oldest go first.
+WATCHED_AT_ONCE = 4_096
 
 
 def execution_policy(settings: EngineSettings) -> ExecutionPolicy:
@@ -52,18 +59,14 @@ def run_worker(settings: EngineSettings) -> int:
         # Each outcome the workers append wakes the API's tailer and the projector.
         wake_ups = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2)
         store = build_event_store(pool, CommitNudger(wake_ups))
-        ctx = StepContext(store, venue, execution_policy(settings))
-
-        async def extend_due(order_id: str, step: str, attempt: int, due_in_ms: int) -> None:
-            async with pool.connection() as conn:
-                await inflight.extend(conn, order_id, step, attempt, due_in_ms)
+        ctx = StepContext(store, venue, execution_policy(settings), _order_loader(pool))
 
         async def close() -> None:
             await venue.close()
             await wake_ups.aclose()
             await pool.close()
 
-        return WorkerResources(ctx, extend_due, settings.recover_after_ms, close)
+        return WorkerResources(ctx, close)
 
     resources = Resources(open_resources)
     broker = build_broker(settings.redis_url, settings.broker_namespace, extra=[resources])
@@ -81,7 +84,8 @@ def run_worker(settings: EngineSettings) -> int:
 
 
 def run_dispatcher(settings: EngineSettings) -> int:
-    """The dispatcher and its sweeper, until SIGTERM (a standby waits for the lock)."""
+    """The dispatcher, its sweeper and its confirmation watcher, until SIGTERM (a
+    standby waits for the lock)."""
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -95,9 +99,11 @@ def run_dispatcher(settings: EngineSettings) -> int:
 
 
 async def dispatch_until(settings: EngineSettings, stop: asyncio.Event) -> None:
-    """Run the dispatcher and sweeper in this loop until `stop` is set."""
+    """Run the dispatcher, sweeper and watcher in this loop until `stop` is set."""
     pool = build_pool(settings)
     await pool.open(wait=True)
+    venue = SimulatorVenue(settings.simulator_url)
+    wake_ups = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2)
     broker = build_broker(settings.redis_url, settings.broker_namespace)
     publish = broker_publisher(broker)
     admission = Admission(
@@ -113,11 +119,46 @@ async def dispatch_until(settings: EngineSettings, stop: asyncio.Event) -> None:
         ),
     )
     sweeper = Sweeper(pool, publish, admission, settings.recover_after_ms)
+    watcher = _watcher(settings, pool, venue, CommitNudger(wake_ups))
     try:
-        await asyncio.gather(_run_runner(runner, stop), sweeper.run(stop, runner.active))
+        await asyncio.gather(
+            _run_runner(runner, stop),
+            sweeper.run(stop, runner.active),
+            watcher.run(stop, runner.active),
+        )
     finally:
         broker.close()
+        await venue.close()
+        await wake_ups.aclose()
         await pool.close()
+
+
+def _watcher(
+    settings: EngineSettings,
+    pool: AsyncConnectionPool[AsyncConnection],
+    venue: SimulatorVenue,
+    nudger: CommitNudger,
+) -> ConfirmationWatcher:
+    # The outcomes it appends wake the API's tailer and the projector, as a worker's do.
+    store = build_event_store(pool, nudger)
+    ctx = StepContext(store, venue, execution_policy(settings), _order_loader(pool))
+
+    async def source() -> list[inflight.Watched]:
+        async with pool.connection() as conn:
+            return await inflight.watched(conn, WATCHED_AT_ONCE)
+
+    # Never more often than the dispatcher looks for events: at POLL_INTERVAL_MS 0 a
+    # round per dispatcher poll is plenty (each round moves an instant chain a slot).
+    interval_ms = max(settings.poll_interval_ms, settings.dispatch_poll_ms)
+    return ConfirmationWatcher(ctx, source, interval_ms / 1000)
+
+
+def _order_loader(pool: AsyncConnectionPool[AsyncConnection]) -> OrderLoader:
+    async def load(order_ids: list[str]) -> dict[str, OrderState]:
+        async with pool.connection() as conn:
+            return await load_orders(conn, order_ids)
+
+    return load
 
 
 async def _run_runner(runner: SubscriptionRunner, stop: asyncio.Event) -> None:

@@ -73,8 +73,11 @@ class Pool(Protocol):
 
 def format_fraction(value: Fraction, places: int = 12) -> str:
     """Decimal string rounded half-up to `places`, trailing zeros dropped."""
-    sign = "-" if value < 0 else ""
-    scaled = (abs(value) * 10**places * 2 + 1) // 2
-    whole, frac = divmod(int(scaled), 10**places)
+    # In integers: Fraction arithmetic normalises (a gcd) after every operation, and
+    # quotes format a price impact per pool and rung.
+    numerator, denominator = value.numerator, value.denominator
+    sign = "-" if numerator < 0 else ""
+    scaled = (abs(numerator) * 10**places * 2 + denominator) // (2 * denominator)
+    whole, frac = divmod(scaled, 10**places)
     digits = str(frac).rjust(places, "0").rstrip("0")
     return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"

@@ -2,7 +2,7 @@
 
 Each actor is `async def`, so it runs on the worker process's one event loop (the
 AsyncIO middleware); each step is short and never sleeps. A signature still pending
-is looked at again through a delayed message, not by waiting in the actor.
+is followed by the dispatcher's confirmation watcher, not by any actor.
 """
 
 from __future__ import annotations
@@ -18,21 +18,15 @@ from dramatiq.middleware import Middleware
 
 from workers.context import StepContext
 from workers.execute_step import execute_order
-from workers.follow_step import follow_order
-from workers.messages import PRIORITY, Step, now_ms, step_message
-from workers.route_step import route_order
+from workers.messages import PRIORITY, Step
+from workers.route_step import route_orders
 
 log = logging.getLogger("workers.actors")
-
-# (order_id, step, attempt, due_in_ms): tell the sweeper this step is still alive.
-ExtendDue = Callable[[str, str, int, int], Awaitable[None]]
 
 
 @dataclass
 class WorkerResources:
     ctx: StepContext
-    extend_due: ExtendDue
-    recover_after_ms: int
     close: Callable[[], Awaitable[None]]
 
 
@@ -68,31 +62,18 @@ class Resources(Middleware):
 
 
 def register_actors(broker: dramatiq.Broker, resources: Resources) -> None:
-    """Declare the three step actors (and their queues) on `broker`."""
+    """Declare the two step actors (and their queues) on `broker`."""
 
-    async def route(order_id: str, attempt: int) -> None:
-        await route_order(resources.current.ctx, order_id, attempt)
+    async def route(
+        order_id: str = "", attempt: int = 0, orders: list[tuple[str, int]] | None = None
+    ) -> None:
+        # One order (a retry, a sweep) or a batch of newly admitted ones.
+        await route_orders(resources.current.ctx, orders or [(order_id, attempt)])
 
     async def execute(order_id: str, attempt: int) -> None:
         await execute_order(resources.current.ctx, order_id, attempt)
 
-    async def follow(
-        order_id: str, attempt: int, lease_ms: int = 0, signature: str | None = None
-    ) -> None:
-        current = resources.current
-        if not await follow_order(current.ctx, order_id, attempt, signature):
-            return
-        # Still pending: keep the sweeper off this order while we keep looking.
-        if now_ms() - lease_ms > current.recover_after_ms // 2:
-            await current.extend_due(order_id, Step.FOLLOW, attempt, current.recover_after_ms)
-            lease_ms = now_ms()
-        message = step_message(Step.FOLLOW, order_id, attempt, f"poll:{now_ms()}")
-        kwargs = {**message.kwargs, "lease_ms": lease_ms, "signature": signature}
-        message = message.copy(kwargs=kwargs)
-        delay = current.ctx.policy.poll_interval_ms
-        broker.enqueue(message, delay=delay or None)
-
-    for step, fn in ((Step.ROUTE, route), (Step.EXECUTE, execute), (Step.FOLLOW, follow)):
+    for step, fn in ((Step.ROUTE, route), (Step.EXECUTE, execute)):
         declare = dramatiq.actor(
             actor_name=step.value, queue_name=step.queue, priority=PRIORITY[step], broker=broker
         )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis
 from dramatiq.middleware import (
     AgeLimit,
     AsyncIO,
@@ -15,9 +21,50 @@ from dramatiq.middleware import (
 STEP_TIME_LIMIT_MS = 30_000  # one step is a few requests; anything longer is stuck
 
 
+class PipelinedRedisBroker(RedisBroker):
+    """A RedisBroker that can send many messages in one round trip (`enqueue_all`).
+
+    Each message still goes through `enqueue` (ids, delays, middleware hooks); only the
+    Redis script call is queued on a pipeline instead of awaited one by one, because
+    here each round trip costs more CPU than the script itself.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)  # type: ignore[no-untyped-call]
+        self._batch = threading.local()
+
+    def enqueue_all(self, outgoing: Sequence[tuple[dramatiq.Message[Any], int | None]]) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            self._batch.pipe = pipe
+            try:
+                for message, delay in outgoing:
+                    self.enqueue(message, delay=delay)
+            finally:
+                self._batch.pipe = None
+            pipe.execute()
+
+    def do_enqueue(self, queue_name: str, *args: object) -> object:
+        pipe = getattr(self._batch, "pipe", None)
+        if pipe is None:
+            return self._dispatch("enqueue")(queue_name, *args)  # type: ignore[no-untyped-call]
+        # The argument list of RedisBroker._dispatch (dramatiq 2.2), for the same script.
+        arguments = [
+            "enqueue",
+            current_millis(),
+            queue_name,
+            self.broker_id,
+            self.heartbeat_timeout,
+            self.dead_message_ttl,
+            self._should_do_maintenance("enqueue"),
+            self._max_unpack_size(),  # type: ignore[no-untyped-call]
+            *args,
+        ]
+        return self.scripts["dispatch"](keys=[self.namespace], args=arguments, client=pipe)
+
+
 def build_broker(
     redis_url: str, namespace: str, extra: list[Middleware] | None = None
-) -> RedisBroker:
+) -> PipelinedRedisBroker:
     """A broker whose Redis keys all start with `namespace` (tests use their own).
 
     An actor that raises (venue or store unreachable) is retried by the broker after a
@@ -33,6 +80,4 @@ def build_broker(
         # runs while AsyncIO's loop still does.
         *(extra or []),
     ]
-    return RedisBroker(  # type: ignore[no-untyped-call]
-        url=redis_url, namespace=namespace, middleware=middleware
-    )
+    return PipelinedRedisBroker(url=redis_url, namespace=namespace, middleware=middleware)

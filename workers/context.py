@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from commands.order_steps import load_order
 from commands.ports import EventStore
+from domain.order import OrderState
 from domain.routing import DEFAULT_STEPS
 from workers.ports import Venue
+
+# The current state of several orders, by order id, in one read (absent: no such order).
+OrderLoader = Callable[[list[str]], Awaitable[dict[str, OrderState]]]
 
 
 @dataclass(frozen=True)
@@ -29,3 +35,11 @@ class StepContext:
     store: EventStore
     venue: Venue
     policy: ExecutionPolicy
+    load_many: OrderLoader | None = None  # else one `load_order` per order
+
+    async def load_orders(self, order_ids: list[str]) -> dict[str, OrderState]:
+        """The orders' states: in one read when the store offers it (PostgreSQL)."""
+        if self.load_many is not None:
+            return await self.load_many(order_ids)
+        states = {order_id: await load_order(self.store, order_id) for order_id in order_ids}
+        return {order_id: state for order_id, state in states.items() if state is not None}

@@ -4,11 +4,14 @@ broker (DESIGN.md). For each order it keeps the step the order waits for in
 
     OrderSubmitted              -> waits for admission, then route_order(attempt 1)
     RoutingStarted(a)           -> (route_order(a) is running)
-    RouteSelected(a)            -> execute_order(a)
-    TransactionSigned(a)        -> (execute_order(a) is running)
-    TransactionSent(a)          -> follow_order(a)
+    RouteSelected(a)            -> execute_order(a) (only when not signed in the same append)
+    TransactionSigned(a)        -> (route_order(a) sends it; execute_order(a) if overdue)
+    TransactionSent(a)          -> follow_order(a): no message, the watcher follows the row
     AttemptFailed(a, will_retry)-> route_order(a + 1), delayed by the back-off
     OrderConfirmed, OrderFailed -> forgotten
+
+The route step appends RoutingStarted, RouteSelected and TransactionSigned together,
+so a batch normally holds the last of them and sends nothing for the order.
 
 Messages go out before the checkpoint commits, so a crash re-sends them: the actors
 are idempotent and absorb the duplicates.
@@ -42,7 +45,8 @@ from domain.events import (
 from domain.records import RecordedEvent
 from domain.streams import ORDER_STREAM_PREFIX, order_id_of
 from workers.admission import Admission
-from workers.messages import Step, step_message
+from workers.broker import PipelinedRedisBroker
+from workers.messages import Step, start_messages, step_message
 
 log = logging.getLogger("workers.dispatcher")
 
@@ -60,7 +64,7 @@ class Next(msgspec.Struct, frozen=True):
     send: bool = False
     delay_ms: int = 0
     final: bool = False
-    signature: str | None = None  # follow_order looks at it without reading the order
+    signature: str | None = None  # the watcher follows it without reading the order
 
 
 def next_after(event: OrderEvent) -> Next | None:
@@ -74,7 +78,7 @@ def next_after(event: OrderEvent) -> Next | None:
         case TransactionSigned(attempt=attempt):
             return Next(Step.EXECUTE, attempt)
         case TransactionSent(attempt=attempt):
-            return Next(Step.FOLLOW, attempt, send=True, signature=event.signature)
+            return Next(Step.FOLLOW, attempt, signature=event.signature)
         case AttemptFailed(attempt=attempt, will_retry=True, retry_after_ms=delay):
             return Next(Step.ROUTE, attempt + 1, send=True, delay_ms=delay)
         case OrderConfirmed() | OrderFailed():
@@ -100,21 +104,21 @@ class Dispatcher:
         await track(conn, [self._tracked(oid, nxt) for oid, (nxt, _) in moving.items()])
         await forget(conn, finished)
         outgoing: Outgoing = [
-            (step_message(nxt.step, oid, nxt.attempt, cause, nxt.signature), nxt.delay_ms or None)
+            (step_message(nxt.step, oid, nxt.attempt, cause), nxt.delay_ms or None)
             for oid, (nxt, cause) in moving.items()
             if nxt.send and nxt.step is not None
         ]
         if waiting or finished:
             admitted = await self._admission.admit(conn)
-            outgoing += [
-                (step_message(Step.ROUTE, oid, 1, "admitted"), None) for oid, _, _ in admitted
-            ]
+            admitted_ids = [oid for oid, _, _ in admitted]
+            outgoing += [(message, None) for message in start_messages(admitted_ids, "admitted")]
         if outgoing:
             await self._publish(outgoing)
 
     def _tracked(self, order_id: str, nxt: Next) -> Tracked:
         assert nxt.step is not None
-        return Tracked(order_id, nxt.step.value, nxt.attempt, nxt.delay_ms + self._recover_after_ms)
+        due_in_ms = nxt.delay_ms + self._recover_after_ms
+        return Tracked(order_id, nxt.step.value, nxt.attempt, due_in_ms, nxt.signature)
 
 
 def _latest_per_order(events: list[RecordedEvent]) -> dict[str, tuple[Next, str]]:
@@ -134,14 +138,10 @@ def _latest_per_order(events: list[RecordedEvent]) -> dict[str, tuple[Next, str]
     return latest
 
 
-def broker_publisher(broker: dramatiq.Broker) -> Publisher:
-    """Send messages from a thread: the Redis client blocks."""
-
-    def send_all(outgoing: Outgoing) -> None:
-        for message, delay in outgoing:
-            broker.enqueue(message, delay=delay)
+def broker_publisher(broker: PipelinedRedisBroker) -> Publisher:
+    """Send messages from a thread (the Redis client blocks), all in one round trip."""
 
     async def publish(outgoing: Outgoing) -> None:
-        await asyncio.to_thread(send_all, outgoing)
+        await asyncio.to_thread(broker.enqueue_all, outgoing)
 
     return publish

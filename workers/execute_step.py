@@ -2,7 +2,9 @@
 
 The signature is fixed by the order and the attempt, and recorded with its blockhash
 and last valid block height before the transaction leaves. A crash anywhere after
-that re-sends the same signed transaction, which the chain deduplicates.
+that re-sends the same signed transaction, which the chain deduplicates. The route
+step normally signs and sends itself (`send_and_mark`); this step is what the
+sweeper re-sends when that was cut short.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from domain.status import OrderStatus
 from domain.tokens import token_by_symbol
 from workers.context import StepContext
 from workers.ports import Venue, VenueRejected
-from workers.wire import LegOrder, SwapTransaction
+from workers.wire import Blockhash, LegOrder, SwapTransaction
 
 log = logging.getLogger("workers.execute")
 
@@ -33,6 +35,11 @@ async def execute_order(ctx: StepContext, order_id: str, attempt: int) -> None:
         if signed is None:
             return
         state = signed
+    await send_and_mark(ctx, state, attempt)
+
+
+async def send_and_mark(ctx: StepContext, state: OrderState, attempt: int) -> None:
+    """Send the signed transaction recorded in `state` and record that it left."""
     try:
         await send_signed(ctx.venue, state)
     except VenueRejected as error:
@@ -43,21 +50,27 @@ async def execute_order(ctx: StepContext, order_id: str, attempt: int) -> None:
         ctx.store,
         state,
         decide_all(state, [MarkSent(attempt=attempt)]),
-        command_id("sent", order_id, attempt),
+        command_id("sent", state.order_id, attempt),
     )
 
 
 async def _sign(ctx: StepContext, state: OrderState, attempt: int) -> OrderState | None:
     latest = await ctx.venue.latest_blockhash()
-    command = SignTransaction(
+    events = decide_all(state, [sign_command(ctx, state.order_id, attempt, latest)])
+    return await record(ctx.store, state, events, command_id("sign", state.order_id, attempt))
+
+
+def sign_command(
+    ctx: StepContext, order_id: str, attempt: int, latest: Blockhash
+) -> SignTransaction:
+    """Signing attempt `attempt` with the `latest` blockhash: its signature is fixed."""
+    return SignTransaction(
         attempt=attempt,
-        signature=transaction_signature(state.order_id, attempt),
+        signature=transaction_signature(order_id, attempt),
         blockhash=latest.blockhash,
         last_valid_block_height=latest.last_valid_block_height,
         compute_unit_price=ctx.policy.compute_unit_price,
     )
-    events = decide_all(state, [command])
-    return await record(ctx.store, state, events, command_id("sign", state.order_id, attempt))
 
 
 async def send_signed(venue: Venue, state: OrderState) -> None:

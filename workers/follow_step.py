@@ -1,9 +1,10 @@
-"""The follow step: look at the signature once; record the outcome or ask to look again.
+"""Following a signature: act on its status; record the outcome or say to look again.
 
-It never waits: a pending signature returns `True` and the caller schedules the next
-look as a delayed message. An attempt ends only when its signature provably cannot
-land any more: it failed on chain, or it expired (block height past its
-lastValidBlockHeight), so the next attempt can never execute alongside it.
+It never waits: a pending signature returns `True` and the caller (the confirmation
+watcher, `workers.watcher`) looks again on its next round. An attempt ends only when
+its signature provably cannot land any more: it failed on chain, or it expired
+(block height past its lastValidBlockHeight), so the next attempt can never execute
+alongside it.
 """
 
 from __future__ import annotations
@@ -26,25 +27,34 @@ PENDING = ("pending", "processed")  # processed: its block may still be dropped
 EXPIRED_CODE = "BlockhashNotFound"
 
 
-async def follow_order(
-    ctx: StepContext, order_id: str, attempt: int, signature: str | None = None
-) -> bool:
-    """True when the signature is still pending and should be looked at again.
+async def follow_order(ctx: StepContext, order_id: str, attempt: int) -> bool:
+    """Look once: True when the signature is still pending and should be looked at again."""
+    state = await _following(ctx, order_id, attempt)
+    if state is None:
+        return False
+    assert state.signature is not None
+    status = (await ctx.venue.signature_statuses([state.signature])).value[0]
+    return await settle(ctx, order_id, attempt, state.signature, status)
 
-    With the `signature` known (the message carries it), a pending one costs one
-    status request and no read of the order: most looks find nothing new.
-    """
-    state = None
-    if signature is None:
-        state = await _following(ctx, order_id, attempt)
-        if state is None:
-            return False
-        signature = state.signature
-        assert signature is not None
-    status = (await ctx.venue.signature_statuses([signature])).value[0]
+
+async def settle(
+    ctx: StepContext,
+    order_id: str,
+    attempt: int,
+    signature: str,
+    status: SignatureStatus | None,
+    loaded: OrderState | None = None,
+) -> bool:
+    """Act on `status`, already fetched for attempt `attempt`'s `signature`: True when
+    it is still pending. A pending status costs no read of the order (nor does one
+    `loaded` by the caller); an outcome already recorded (a second look at the same
+    status) decides nothing."""
     if status is not None and status.state in PENDING:
         return True
-    state = state or await _following(ctx, order_id, attempt)
+    if loaded is None:
+        state = await _following(ctx, order_id, attempt)
+    else:
+        state = loaded if _waits_for(loaded, attempt) else None
     if state is None or state.signature != signature:
         return False
     if status is None:
@@ -62,9 +72,11 @@ async def follow_order(
 async def _following(ctx: StepContext, order_id: str, attempt: int) -> OrderState | None:
     """The order, if it still waits for attempt `attempt`'s signature."""
     state = await load_order(ctx.store, order_id)
-    if state is None or state.status != OrderStatus.SUBMITTED or state.attempts != attempt:
-        return None
-    return state
+    return state if state is not None and _waits_for(state, attempt) else None
+
+
+def _waits_for(state: OrderState, attempt: int) -> bool:
+    return state.status == OrderStatus.SUBMITTED and state.attempts == attempt
 
 
 def _outcome(ctx: StepContext, state: OrderState, status: SignatureStatus) -> OrderCommand | None:

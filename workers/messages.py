@@ -6,7 +6,6 @@ the same cause always sends the same message, whichever process sends it.
 
 from __future__ import annotations
 
-import time
 import uuid
 from enum import StrEnum
 from typing import Any
@@ -17,7 +16,8 @@ _MESSAGE_NAMESPACE = uuid.UUID("0c5b7f0e-4a61-4f7e-9a3e-5d2f3c1b7a90")
 
 
 class Step(StrEnum):
-    """Each step is an actor of the same name, on a queue of its own."""
+    """Each step is an actor of the same name, on a queue of its own, except FOLLOW:
+    the confirmation watcher follows those orders without messages."""
 
     ROUTE = "route_order"
     EXECUTE = "execute_order"
@@ -30,18 +30,36 @@ class Step(StrEnum):
 
 # Steps closer to the end run first, so orders already under way finish before new
 # ones start (lower is sooner in Dramatiq's work queue).
-PRIORITY = {Step.FOLLOW: 0, Step.EXECUTE: 10, Step.ROUTE: 20}
+PRIORITY = {Step.EXECUTE: 10, Step.ROUTE: 20}
 
 
-def step_message(
-    step: Step, order_id: str, attempt: int, cause: str, signature: str | None = None
-) -> dramatiq.Message[Any]:
+# Orders started by one route message: one message's broker costs (enqueue, fetch,
+# ack, thread hand-offs) are shared by the batch, while its steps run concurrently.
+ROUTE_BATCH = 32
+
+
+def start_messages(order_ids: list[str], cause: str) -> list[dramatiq.Message[Any]]:
+    """Route messages starting attempt 1 of `order_ids`, in batches of `ROUTE_BATCH`."""
+    messages: list[dramatiq.Message[Any]] = []
+    for start in range(0, len(order_ids), ROUTE_BATCH):
+        batch = order_ids[start : start + ROUTE_BATCH]
+        message_id = uuid.uuid5(_MESSAGE_NAMESPACE, f"{Step.ROUTE}:{cause}:{','.join(batch)}")
+        messages.append(
+            dramatiq.Message(
+                queue_name=Step.ROUTE.queue,
+                actor_name=Step.ROUTE.value,
+                args=(),
+                kwargs={"orders": [[order_id, 1] for order_id in batch]},
+                options={},
+                message_id=str(message_id),
+            )
+        )
+    return messages
+
+
+def step_message(step: Step, order_id: str, attempt: int, cause: str) -> dramatiq.Message[Any]:
     """The message asking for `step` of `order_id`'s attempt, because of `cause`."""
     kwargs: dict[str, object] = {"order_id": order_id, "attempt": attempt}
-    if step is Step.FOLLOW:
-        kwargs["lease_ms"] = now_ms()
-        if signature is not None:
-            kwargs["signature"] = signature
     message_id = uuid.uuid5(_MESSAGE_NAMESPACE, f"{step}:{order_id}:{attempt}:{cause}")
     return dramatiq.Message(
         queue_name=step.queue,
@@ -51,8 +69,3 @@ def step_message(
         options={},
         message_id=str(message_id),
     )
-
-
-def now_ms() -> int:
-    """Wall-clock milliseconds: leases are compared across processes."""
-    return time.time_ns() // 1_000_000

@@ -5,7 +5,8 @@ broker itself would only redeliver after a minute. Each order's step has a due t
 in `inflight_orders`; once it passes, the sweeper sends the step again (actors are
 idempotent) and pushes the due time back. It also admits orders that waited for
 the in-flight or rate limit. It runs beside the dispatcher, only while that holds
-the dispatcher's lock.
+the dispatcher's lock. Orders waiting for their signature to settle are not its
+business: the confirmation watcher looks at every one of them each round.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from db.inflight import claim_overdue
 from workers.admission import Admission
 from workers.dispatcher import Outgoing, Publisher
-from workers.messages import Step, step_message
+from workers.messages import Step, start_messages, step_message
 
 log = logging.getLogger("workers.sweeper")
 BATCH = 1_000
@@ -50,7 +51,8 @@ class Sweeper:
             (step_message(Step(step), oid, attempt, f"sweep:{resends}"), None)
             for oid, step, attempt, resends in overdue
         ]
-        outgoing += [(step_message(Step.ROUTE, oid, 1, "admitted"), None) for oid, _, _ in admitted]
+        admitted_ids = [oid for oid, _, _ in admitted]
+        outgoing += [(message, None) for message in start_messages(admitted_ids, "admitted")]
         for order_id, step, attempt, _ in overdue:
             log.warning(
                 "step overdue; message sent again",

@@ -10,12 +10,14 @@ import dramatiq
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from db.inflight import Watched, watched
 from domain.events import (
     AttemptFailed,
     OrderConfirmed,
     OrderEvent,
     OrderSubmitted,
     RouteSelected,
+    TransactionSent,
     TransactionSigned,
     encode_event_data,
     event_type,
@@ -24,6 +26,7 @@ from domain.records import RecordedEvent
 from domain.streams import order_stream
 from workers.admission import Admission, RateLimit
 from workers.dispatcher import Dispatcher, Outgoing
+from workers.messages import ROUTE_BATCH
 from workers.sweeper import Sweeper
 
 Sent = list[tuple[str, dict[str, Any], int | None]]
@@ -98,7 +101,7 @@ async def test_each_event_sends_the_next_step(pool: AsyncConnectionPool[AsyncCon
     dispatcher = Dispatcher(publish, Admission(0, RateLimit(0), 5_000), 5_000)
     order = str(uuid.uuid4())
     await apply(pool, dispatcher, [recorded(order, submitted(order))])
-    assert publish.sent == [("route_order", {"order_id": order, "attempt": 1}, None)]
+    assert publish.sent == [("route_order", {"orders": [[order, 1]]}, None)]
     route = RouteSelected(
         attempt=1,
         quotes=(),
@@ -136,13 +139,13 @@ async def test_the_inflight_limit_holds_orders_back_until_one_finishes(
     await apply(
         pool, dispatcher, [recorded(first, submitted(first)), recorded(second, submitted(second))]
     )
-    assert [kwargs["order_id"] for _, kwargs, _ in publish.sent] == [first]
+    assert [kwargs["orders"] for _, kwargs, _ in publish.sent] == [[[first, 1]]]
     assert await waiting_row(pool, second) == ("route_order", 1, False)
     done = OrderConfirmed(
         attempt=1, signature="t", slot=1, amount_out=1, legs=(), network_fee_lamports=1
     )
     await apply(pool, dispatcher, [recorded(first, done)])
-    assert [kwargs["order_id"] for _, kwargs, _ in publish.sent] == [first, second]
+    assert [kwargs["orders"] for _, kwargs, _ in publish.sent] == [[[first, 1]], [[second, 1]]]
 
 
 async def test_the_sweeper_sends_an_overdue_step_again_once_per_due_time(
@@ -157,4 +160,45 @@ async def test_the_sweeper_sends_an_overdue_step_again_once_per_due_time(
     sweeper = Sweeper(pool, publish, admission, recover_after_ms=60_000)
     assert await sweeper.sweep_once() == 1
     assert await sweeper.sweep_once() == 0, "a re-sent step is not due again at once"
-    assert publish.sent == [("route_order", {"order_id": order, "attempt": 1}, None)] * 2
+    assert publish.sent == [
+        ("route_order", {"orders": [[order, 1]]}, None),
+        ("route_order", {"order_id": order, "attempt": 1}, None),
+    ]
+
+
+async def test_a_sent_signature_is_watched_not_messaged_nor_swept(
+    pool: AsyncConnectionPool[AsyncConnection],
+) -> None:
+    await clear(pool)
+    publish = RecordingPublisher()
+    admission = Admission(0, RateLimit(0), 0)
+    dispatcher = Dispatcher(publish, admission, 0)  # every step is overdue at once
+    order = str(uuid.uuid4())
+    signed = TransactionSigned(attempt=1, signature="s", blockhash="h", last_valid_block_height=9)
+    await apply(
+        pool, dispatcher, [recorded(order, signed), recorded(order, TransactionSent(1, "s"))]
+    )
+    assert publish.sent == []
+    async with pool.connection() as conn:
+        assert await watched(conn, 10) == [Watched(order, 1, "s")]
+    sweeper = Sweeper(pool, publish, admission, recover_after_ms=60_000)
+    assert await sweeper.sweep_once() == 0, "the watcher follows it, not the sweeper"
+    failed = AttemptFailed(
+        attempt=1, signature="s", reason="expired", code="X", will_retry=True, retry_after_ms=0
+    )
+    await apply(pool, dispatcher, [recorded(order, failed)])
+    async with pool.connection() as conn:
+        assert await watched(conn, 10) == []
+
+
+async def test_orders_admitted_together_start_in_batches_of_route_batch(
+    pool: AsyncConnectionPool[AsyncConnection],
+) -> None:
+    await clear(pool)
+    publish = RecordingPublisher()
+    dispatcher = Dispatcher(publish, Admission(0, RateLimit(0), 5_000), 5_000)
+    orders = [str(uuid.uuid4()) for _ in range(ROUTE_BATCH + 1)]
+    await apply(pool, dispatcher, [recorded(order, submitted(order)) for order in orders])
+    batches = [[oid for oid, _ in kwargs["orders"]] for _, kwargs, _ in publish.sent]
+    assert [len(batch) for batch in batches] == [ROUTE_BATCH, 1]
+    assert sorted(oid for batch in batches for oid in batch) == sorted(orders)

@@ -47,11 +47,11 @@ class Engine:
             **self.settings,
         }
 
-    def start(self, role: str, name: str | None = None) -> subprocess.Popen[bytes]:
+    def start(self, role: str, name: str | None = None, *args: str) -> subprocess.Popen[bytes]:
         name = name or role
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
-                [sys.executable, "-m", "orderengine", role],
+                [sys.executable, "-m", "orderengine", role, *args],
                 env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -40,6 +40,8 @@ class FakeVenue:
         self.known: set[str] = set()
         self.script: deque[str] = deque()  # states the next status calls answer
         self.down = False
+        self.sends_down = False  # only sending fails (a crash between sign and send)
+        self.status_calls = 0
 
     async def ladder(self, input_mint: str, output_mint: str, amounts: list[int]) -> Ladder:
         self._check()
@@ -100,6 +102,8 @@ class FakeVenue:
 
     async def send_transaction(self, transaction: SwapTransaction) -> SendResult:
         self._check()
+        if self.sends_down:
+            raise VenueUnavailable("fake venue does not take transactions")
         duplicate = transaction.signature in self.known
         self.known.add(transaction.signature)
         self.sent.append(transaction)
@@ -107,6 +111,7 @@ class FakeVenue:
 
     async def signature_statuses(self, signatures: list[str]) -> Statuses:
         self._check()
+        self.status_calls += 1
         return Statuses(value=[self._status(signature) for signature in signatures])
 
     def _status(self, signature: str) -> SignatureStatus | None:

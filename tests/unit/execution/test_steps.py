@@ -18,7 +18,7 @@ from tests.unit.execution.fakes import FakeVenue
 from workers.context import ExecutionPolicy, StepContext
 from workers.execute_step import execute_order
 from workers.follow_step import follow_order
-from workers.route_step import route_order
+from workers.route_step import route_order, route_orders
 
 
 @pytest.fixture
@@ -55,21 +55,27 @@ async def test_route_records_every_quote_and_the_route_once(ctx: StepContext) ->
     await route_order(ctx, order_id, 1)  # redelivered
     state = await load_order(ctx.store, order_id)
     assert state is not None
-    assert state.status == OrderStatus.BUILDING
+    assert state.status == OrderStatus.SUBMITTED
     assert {q.venue for q in state.quotes} == {"raydium", "meteora"}
     assert sum(leg.amount_in for leg in state.legs) == 10**9
     assert state.expected_amount_out == sum(leg.amount_out for leg in state.legs)
     assert state.min_amount_out == state.expected_amount_out * 9_950 // 10_000
-    assert await event_types(ctx, order_id) == ["OrderSubmitted", "RoutingStarted", "RouteSelected"]
+    assert await event_types(ctx, order_id) == [
+        "OrderSubmitted",
+        "RoutingStarted",
+        "RouteSelected",
+        "TransactionSigned",
+        "TransactionSent",
+    ]
 
 
-async def test_execute_signs_before_sending_and_a_redelivery_sends_the_same_tx(
+async def test_route_signs_before_sending_and_a_redelivery_sends_nothing_more(
     ctx: StepContext, venue: FakeVenue
 ) -> None:
     order_id = await new_order(ctx)
     await route_order(ctx, order_id, 1)
-    await execute_order(ctx, order_id, 1)
-    await execute_order(ctx, order_id, 1)  # redelivered: already sent, nothing happens
+    await execute_order(ctx, order_id, 1)  # a sweeper's resend: already sent, nothing happens
+    await route_order(ctx, order_id, 1)
     assert [tx.signature for tx in venue.sent] == [transaction_signature(order_id, 1)]
     state = await load_order(ctx.store, order_id)
     assert state is not None
@@ -82,15 +88,15 @@ async def test_a_crash_after_signing_resends_the_recorded_signature(
     ctx: StepContext, venue: FakeVenue
 ) -> None:
     order_id = await new_order(ctx)
-    await route_order(ctx, order_id, 1)
-    venue.down = True  # signed is recorded only after the blockhash; make the send fail
+    venue.sends_down = True
     with pytest.raises(VenueUnavailable):
-        await execute_order(ctx, order_id, 1)
-    assert "TransactionSigned" not in await event_types(ctx, order_id)
-    venue.down = False
-    await execute_order(ctx, order_id, 1)
+        await route_order(ctx, order_id, 1)
+    assert (await event_types(ctx, order_id))[-1] == "TransactionSigned", "recorded first"
+    assert venue.sent == []
+    venue.sends_down = False
     venue.height += 5  # a later blockhash must not change the recorded signature
-    await execute_order(ctx, order_id, 1)
+    await route_order(ctx, order_id, 1)  # the broker's retry of the same message
+    await execute_order(ctx, order_id, 1)  # and the sweeper's: both send the same tx
     assert {tx.signature for tx in venue.sent} == {transaction_signature(order_id, 1)}
     assert {tx.last_valid_block_height for tx in venue.sent} == {1_150}
 
@@ -158,3 +164,20 @@ async def test_an_amount_no_pool_can_fill_fails_without_retrying(ctx: StepContex
     assert state is not None
     assert state.status == OrderStatus.FAILED
     assert state.failure_code == "NoRoute"
+
+
+async def test_a_batch_routes_every_order_and_raises_only_after_all_are_done(
+    ctx: StepContext, venue: FakeVenue
+) -> None:
+    order_ids = [await new_order(ctx) for _ in range(3)]
+    stranger = str(uuid.uuid4())  # no such order: nothing to do, no error
+    await route_orders(ctx, [(order_id, 1) for order_id in [*order_ids, stranger]])
+    assert {tx.signature for tx in venue.sent} == {
+        transaction_signature(order_id, 1) for order_id in order_ids
+    }
+    venue.sends_down = True
+    late = [await new_order(ctx) for _ in range(2)]
+    with pytest.raises(VenueUnavailable):
+        await route_orders(ctx, [(order_id, 1) for order_id in late])
+    for order_id in late:  # both got as far as the signature before the error surfaced
+        assert (await event_types(ctx, order_id))[-1] == "TransactionSigned"
