@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get
+from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import PathParameter, QueryParameter
 
 from api.orders import parse_order_id
@@ -31,7 +32,7 @@ DEFAULT_PAGE = 50
 )
 async def get_order(
     request: Request[Any, Any, Any],
-    order_id: Annotated[str, PathParameter(name="orderId")],
+    order_id: Annotated[str, PathParameter(name="orderId", format=OpenAPIFormat.UUID)],
     at_version: Annotated[
         int | None, QueryParameter(name="atVersion", ge=1, description="an event's version")
     ] = None,

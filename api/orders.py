@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import HeaderParameter, PathParameter
 
 from api.presenting import pair_of_submission, present_event
@@ -61,7 +62,7 @@ async def submit(
     responses=problem_responses(400, 404, 503),
 )
 async def order_events(
-    order_id: Annotated[str, PathParameter(name="orderId")],
+    order_id: Annotated[str, PathParameter(name="orderId", format=OpenAPIFormat.UUID)],
     store: NamedDependency[EventLog],
 ) -> list[EventView]:
     checked = parse_order_id(order_id)

@@ -1,0 +1,116 @@
+"""The promises checked after every fault and every model step: each order reaches a
+final status, none lands twice on the chain, no command is written twice, and the read
+model equals a full replay of the log."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Iterable
+
+import psycopg
+
+from simulator.core import MAX_SIGNATURES, Simulator
+from tests.support.engine import FINAL_EVENTS, Engine
+from tests.support.servers import PROJECT_ROOT
+from tests.support.simulator_thread import SimulatorThread
+
+_FINAL_STREAMS = "SELECT stream_id FROM events WHERE event_type = ANY(%s)"
+_SIGNATURES = (
+    "SELECT stream_id, event_type, data->>'signature' FROM events"
+    " WHERE event_type IN ('TransactionSigned', 'OrderConfirmed', 'OrderFailed')"
+)
+# A command id appended by two transactions was executed twice.
+_REPEATED_COMMANDS = (
+    "SELECT metadata->>'commandId' FROM events WHERE metadata ? 'commandId'"
+    " GROUP BY 1 HAVING count(DISTINCT tx_id) > 1"
+)
+# One submission and one final outcome per order, whatever was retried.
+_REPEATED_ONCE_ONLY_EVENTS = (
+    "SELECT stream_id || ' ' || event_type FROM events"
+    " WHERE event_type IN ('OrderSubmitted', 'OrderConfirmed', 'OrderFailed')"
+    " GROUP BY stream_id, event_type HAVING count(*) > 1"
+)
+
+
+def stream_of(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+def unfinished(database_url: str, order_ids: Iterable[str]) -> set[str]:
+    """The orders among `order_ids` without a final event yet."""
+    with psycopg.connect(database_url) as conn:
+        final = {row[0] for row in conn.execute(_FINAL_STREAMS, (list(FINAL_EVENTS),))}
+    return {order_id for order_id in order_ids if stream_of(order_id) not in final}
+
+
+async def wait_until_final(database_url: str, order_ids: Iterable[str], seconds: float) -> set[str]:
+    """Wait until every order is final or `seconds` pass; the ones still open."""
+    waiting = set(order_ids)
+    deadline = time.monotonic() + seconds
+    while waiting and time.monotonic() < deadline:
+        waiting = await asyncio.to_thread(unfinished, database_url, waiting)
+        if waiting:
+            await asyncio.sleep(0.05)
+    return waiting
+
+
+def repeated_commands(database_url: str) -> list[str]:
+    """Command ids or once-only events found more than once in the log."""
+    with psycopg.connect(database_url) as conn:
+        commands = [row[0] for row in conn.execute(_REPEATED_COMMANDS)]
+        events = [row[0] for row in conn.execute(_REPEATED_ONCE_ONLY_EVENTS)]
+    return commands + events
+
+
+def double_executions(database_url: str, simulator: SimulatorThread) -> list[str]:
+    """Orders the chain landed more than once, or final orders whose outcome is not what
+    landed: confirmed with another signature, or failed with one that landed (the
+    simulator is the witness). An order still under way may have landed unconfirmed."""
+    signed: dict[str, list[str]] = {}
+    outcome: dict[str, str | None] = {}  # final order -> the signature it confirmed
+    with psycopg.connect(database_url) as conn:
+        for stream_id, event_type, signature in conn.execute(_SIGNATURES):
+            if event_type == "TransactionSigned":
+                signed.setdefault(stream_id, []).append(signature)
+            else:
+                outcome[stream_id] = signature
+    everything = [s for signatures in signed.values() for s in signatures]
+    landed = simulator.call(lambda sim: _landed(sim, everything))
+    wrong = []
+    for stream_id, signatures in signed.items():
+        on_chain = [s for s in signatures if s in landed]
+        final = stream_id in outcome
+        expected = [s for s in [outcome.get(stream_id)] if s]
+        if len(on_chain) > 1 or (final and on_chain != expected):
+            wrong.append(f"{stream_id}: landed {on_chain}, final with {outcome.get(stream_id)}")
+    return wrong
+
+
+def _landed(sim: Simulator, signatures: list[str]) -> set[str]:
+    landed = set()
+    for start in range(0, len(signatures), MAX_SIGNATURES):
+        for status in sim.signature_statuses(signatures[start : start + MAX_SIGNATURES]).value:
+            if status is not None and status.err is None and status.result:
+                landed.add(status.signature)
+    return landed
+
+
+async def replay_differences(engine: Engine) -> str:
+    """`orderengine replay --verify` against the engine's database: "" when the live
+    read model equals the full replay, else the tool's output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "orderengine",
+        "replay",
+        "--verify",
+        env=engine.environment(),
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = output.decode()
+    return "" if await process.wait() == 0 and "verify: no difference" in text else text
