@@ -25,7 +25,7 @@ from api.services import EventLog
 from api.socket_submission import submit_from_socket
 from domain.errors import InvalidField
 from domain.events import decode_event
-from domain.order import OrderState, evolve
+from domain.order_state import OrderState, evolve
 from domain.records import CommandConflict, RecordedEvent
 from domain.streams import order_stream
 

@@ -15,7 +15,7 @@ from api.schemas import QuoteView
 from api.services import ApiServices
 from domain.amounts import format_amount, parse_amount
 from domain.errors import InvalidField
-from domain.order import min_amount_out
+from domain.order_state import min_amount_out
 from domain.routing import RoutePlan
 from domain.submission import DEFAULT_SLIPPAGE_BPS, MAX_SLIPPAGE_BPS
 from domain.tokens import Token, require_pair, resolve_token

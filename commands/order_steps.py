@@ -15,7 +15,8 @@ from commands.envelopes import wrap_events
 from commands.ports import EventStore
 from domain.commands import OrderCommand
 from domain.events import OrderEvent, decode_event
-from domain.order import OrderState, decide, evolve, fold
+from domain.order import decide
+from domain.order_state import OrderState, evolve, fold
 from domain.records import ConcurrencyConflict, EventMetadata
 from domain.streams import order_stream
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from psycopg import AsyncConnection
 
 from domain.events import decode_event
-from domain.order import OrderState, fold
+from domain.order_state import OrderState, fold
 from domain.streams import order_id_of, order_stream
 
 _READ = (

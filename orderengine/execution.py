@@ -20,7 +20,7 @@ from db.order_histories import load_orders
 from db.pool import session_options
 from db.subscription import SubscriptionRunner
 from db.wakeups import CommitNudger
-from domain.order import OrderState
+from domain.order_state import OrderState
 from orderengine.bootstrap import build_event_store, build_pool
 from orderengine.settings import EngineSettings
 from workers.actors import Resources, WorkerResources, register_actors

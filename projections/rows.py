@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from domain.events import Quote, RouteLeg
-from domain.order import OrderState
+from domain.order_state import OrderState
 from domain.records import GlobalPosition
 from domain.status import OrderStatus
 from projections.snapshot import OrderSnapshot

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from domain.events import EVENT_TYPES, OrderSubmitted, decode_event
-from domain.order import OrderState, evolve
+from domain.order_state import OrderState, evolve
 from domain.records import GlobalPosition, RecordedEvent
 from domain.streams import ORDER_STREAM_PREFIX, order_id_of
 

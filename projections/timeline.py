@@ -22,7 +22,7 @@ from domain.events import (
     TransactionSigned,
     decode_event,
 )
-from domain.order import OrderState, evolve
+from domain.order_state import OrderState, evolve
 from domain.records import RecordedEvent
 from domain.tokens import Token, token_by_symbol
 

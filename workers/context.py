@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from commands.order_steps import load_order
 from commands.ports import EventStore
-from domain.order import OrderState
+from domain.order_state import OrderState
 from domain.routing import DEFAULT_STEPS
 from workers.ports import Venue
 

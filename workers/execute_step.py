@@ -13,7 +13,7 @@ import logging
 
 from commands.order_steps import command_id, decide_all, load_order, record
 from domain.commands import FailAttempt, MarkSent, SignTransaction
-from domain.order import OrderState
+from domain.order_state import OrderState
 from domain.signatures import transaction_signature
 from domain.status import OrderStatus
 from domain.tokens import token_by_symbol

@@ -14,7 +14,7 @@ import logging
 from commands.order_steps import command_id, decide_all, load_order, record
 from domain.commands import ConfirmOrder, FailAttempt, OrderCommand
 from domain.events import RouteLeg
-from domain.order import OrderState
+from domain.order_state import OrderState
 from domain.status import OrderStatus
 from workers.context import StepContext
 from workers.execute_step import send_signed

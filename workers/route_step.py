@@ -14,7 +14,7 @@ import logging
 from commands.order_steps import command_id, decide_all, record
 from domain.commands import FailAttempt, OrderCommand, SelectRoute, StartRouting
 from domain.errors import InvalidTransition
-from domain.order import OrderState
+from domain.order_state import OrderState
 from domain.routing import NoRoute
 from domain.status import OrderStatus
 from domain.tokens import token_by_symbol

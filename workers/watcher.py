@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from db.inflight import Watched
-from domain.order import OrderState
+from domain.order_state import OrderState
 from workers.context import StepContext
 from workers.follow_step import PENDING, settle
 from workers.wire import SignatureStatus

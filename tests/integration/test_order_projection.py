@@ -18,7 +18,7 @@ from db.event_store import PostgresEventStore
 from db.log_head import settled_head
 from db.pool import create_pool
 from domain.events import OrderEvent, OrderSubmitted
-from domain.order import fold
+from domain.order_state import fold
 from domain.records import GlobalPosition
 from domain.streams import order_stream
 from projections.fold import SnapshotFold

@@ -21,7 +21,8 @@ from domain.commands import (
     SubmitOrder,
 )
 from domain.events import OrderEvent, Quote, RouteLeg
-from domain.order import OrderState, decide, evolve
+from domain.order import decide
+from domain.order_state import OrderState, evolve
 from domain.records import EventMetadata, NewEvent
 
 PAIRS = (("SOL", "USDC"), ("USDC", "SOL"), ("MEME", "SOL"), ("JUP", "USDC"))

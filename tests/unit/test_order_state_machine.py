@@ -19,7 +19,8 @@ from domain.commands import (
 )
 from domain.errors import InvalidTransition
 from domain.events import OrderEvent, RouteLeg
-from domain.order import OrderState, decide, evolve, fold, min_amount_out
+from domain.order import decide
+from domain.order_state import OrderState, evolve, fold, min_amount_out
 from domain.status import OrderStatus
 
 SUBMIT = SubmitOrder(
