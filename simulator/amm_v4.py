@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from simulator.swap import PoolInfo, Swap, ceil_div
+from simulator.swap import ReservePair, Swap, ceil_div
 
 SWAP_FEE_NUMERATOR = 25
 SWAP_FEE_DENOMINATOR = 10_000
@@ -33,22 +33,8 @@ def pnl_share(fee: int) -> int:
     return fee * PNL_NUMERATOR // PNL_DENOMINATOR
 
 
-class AmmV4Pool:
+class AmmV4Pool(ReservePair):
     """Curve reserves of one AMM v4 pool: X = coin (base), Y = pc (quote)."""
-
-    def __init__(self, info: PoolInfo, reserve_x: int, reserve_y: int) -> None:
-        self._info = info
-        self.reserve_x = reserve_x
-        self.reserve_y = reserve_y
-
-    @property
-    def info(self) -> PoolInfo:
-        return self._info
-
-    def _reserves(self, x_to_y: bool) -> tuple[int, int]:
-        if x_to_y:
-            return self.reserve_x, self.reserve_y
-        return self.reserve_y, self.reserve_x
 
     def quote(self, amount_in: int, x_to_y: bool, now: int) -> Swap:
         reserve_in, reserve_out = self._reserves(x_to_y)

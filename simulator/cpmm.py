@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from simulator.errors import not_approved, zero_trading_tokens
-from simulator.swap import PoolInfo, Swap, ceil_div
+from simulator.swap import PoolInfo, ReservePair, Swap, ceil_div
 
 FEE_RATE_DENOMINATOR = 1_000_000
 
@@ -69,7 +69,7 @@ def swap_base_output(
     return _fill(amount_in, amount_out, trade_fee, config)
 
 
-class CpmmPool:
+class CpmmPool(ReservePair):
     """Curve reserves (vaults minus accrued fees) of one CPMM pool, X = base."""
 
     def __init__(
@@ -80,20 +80,9 @@ class CpmmPool:
         config: AmmConfig,
         open_time: int = 0,
     ) -> None:
-        self._info = info
-        self.reserve_x = reserve_x
-        self.reserve_y = reserve_y
+        super().__init__(info, reserve_x, reserve_y)
         self.config = config
         self.open_time = open_time
-
-    @property
-    def info(self) -> PoolInfo:
-        return self._info
-
-    def _reserves(self, x_to_y: bool) -> tuple[int, int]:
-        if x_to_y:
-            return self.reserve_x, self.reserve_y
-        return self.reserve_y, self.reserve_x
 
     def _check_open(self, now: int) -> None:
         # swap_base_input.rs: `block_timestamp > open_time`, strictly.

@@ -81,3 +81,22 @@ def format_fraction(value: Fraction, places: int = 12) -> str:
     whole, frac = divmod(scaled, 10**places)
     digits = str(frac).rjust(places, "0").rstrip("0")
     return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
+
+
+class ReservePair:
+    """The two curve reserves of a constant-product pool: X = base, Y = quote."""
+
+    def __init__(self, info: PoolInfo, reserve_x: int, reserve_y: int) -> None:
+        self._info = info
+        self.reserve_x = reserve_x
+        self.reserve_y = reserve_y
+
+    @property
+    def info(self) -> PoolInfo:
+        return self._info
+
+    def _reserves(self, x_to_y: bool) -> tuple[int, int]:
+        """(reserve in, reserve out) for a swap in this direction."""
+        if x_to_y:
+            return self.reserve_x, self.reserve_y
+        return self.reserve_y, self.reserve_x
