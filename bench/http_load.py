@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import msgspec
 
+from workers.http import parse_response_head
+
 
 class LoadResult(msgspec.Struct):
     latencies_s: list[float]
@@ -72,12 +74,7 @@ async def run_load(
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
+    status, length, _ = parse_response_head(await reader.readuntil(b"\r\n\r\n"))
     if length:
         await reader.readexactly(length)
     return status

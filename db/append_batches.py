@@ -113,7 +113,7 @@ class AppendBatcher:
             return
         except (psycopg.Error, PoolTimeout) as error:
             for _, result in batch:
-                _settle(result, _unavailable(error))
+                _settle(result, store_error(error))
             return
         for (request, result), row in zip(batch, rows, strict=True):
             _settle(result, _outcome(request, row))
@@ -128,7 +128,9 @@ def _outcome(request: AppendRequest, row: tuple[object, ...]) -> AppendResult | 
     return ConcurrencyConflict(f"stream {request.stream}: {message}")
 
 
-def _unavailable(error: Exception) -> Exception:
+def store_error(error: psycopg.Error | PoolTimeout) -> Exception:
+    """What the store raises for a driver error: StoreUnavailable when PostgreSQL
+    cannot be reached or answered too late, else the error itself."""
     if isinstance(error, PoolTimeout | psycopg.OperationalError | errors.QueryCanceled):
         return StoreUnavailable(str(error))
     return error

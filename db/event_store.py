@@ -12,18 +12,15 @@ from collections.abc import Sequence
 
 import msgspec
 import psycopg
-from psycopg import AsyncConnection, errors
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from db.append_batches import AppendBatcher, AppendRequest, EventRow
+from db.append_batches import AppendBatcher, AppendRequest, EventRow, store_error
 from domain.records import (
     AppendResult,
-    CommandConflict,
-    ConcurrencyConflict,
     GlobalPosition,
     NewEvent,
     RecordedEvent,
-    StoreUnavailable,
 )
 
 _COLUMNS = (
@@ -104,10 +101,8 @@ class PostgresEventStore:
             async with self._pool.connection() as conn:
                 cursor = await conn.execute(query, params)
                 rows: list[Row] = await cursor.fetchall()
-        except psycopg.Error as error:
-            raise _translate(error, None) from error
-        except PoolTimeout as error:
-            raise StoreUnavailable(str(error)) from error
+        except (psycopg.Error, PoolTimeout) as error:
+            raise store_error(error) from error
         return [_recorded(row) for row in rows]
 
 
@@ -124,13 +119,3 @@ def _recorded(row: Row) -> RecordedEvent:
         metadata=row[8].encode(),
         recorded_at=row[9],  # type: ignore[arg-type]
     )
-
-
-def _translate(error: psycopg.Error, command_id: str | None) -> Exception:
-    if error.sqlstate == "OE409":
-        return ConcurrencyConflict(error.diag.message_primary or "concurrency conflict")
-    if error.sqlstate == "OE422":
-        return CommandConflict(command_id or "", error.diag.message_detail or "")
-    if isinstance(error, psycopg.OperationalError | errors.QueryCanceled):
-        return StoreUnavailable(str(error))
-    return error

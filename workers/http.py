@@ -64,7 +64,7 @@ class JsonHttpClient:
         async with asyncio.timeout(self._timeout_s):
             writer.write(payload)
             head = await reader.readuntil(b"\r\n\r\n")
-            status, length, keep_alive = _parse_head(head)
+            status, length, keep_alive = parse_response_head(head)
             data = await reader.readexactly(length)
         if keep_alive:
             self._idle.append((reader, writer))
@@ -78,7 +78,8 @@ class JsonHttpClient:
         self._idle.clear()
 
 
-def _parse_head(head: bytes) -> tuple[int, int, bool]:
+def parse_response_head(head: bytes) -> tuple[int, int, bool]:
+    """(status, Content-Length, keep-alive) of an HTTP/1.1 response head."""
     status_line, *lines = head.decode("latin-1").split("\r\n")
     length, keep_alive = 0, True
     for line in lines:
