@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import uvicorn
@@ -100,6 +101,9 @@ def _api(args: argparse.Namespace, settings: EngineSettings) -> int:
     if not settings.database_url or not settings.redis_url:
         settings = with_backing_services(settings)
         migrate_database(settings)
+        # The uvicorn factory reads its settings from the environment in every API
+        # process: hand it the servers resolved here, so none resolves them again.
+        os.environ.update(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url)
     uvicorn.run(
         "orderengine.bootstrap:create_api_app",
         factory=True,
