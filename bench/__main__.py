@@ -33,7 +33,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
         ["--orders", "20000", "--concurrency", "64", "--rounds", "3"],
     ),
     "e2e": (
-        ["--orders", "300", "--realistic", "50"],
+        ["--orders", "300", "--realistic", "50", "--singles", "5", "--rounds", "1"],
         ["--orders", "2000", "--realistic", "1000"],
     ),
     "ws_fanout": (
