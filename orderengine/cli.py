@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     simulator = commands.add_parser("simulator", help="run the simulated chain and venues")
     for option in ("--host", "--port", "--seed", "--time-scale", "--slot-ms", "--congestion"):
         simulator.add_argument(option, help="default: from SIMULATOR_URL / SIMULATOR_* settings")
+    simulator.add_argument("--journal", help="default: SIMULATOR_JOURNAL; `off`: in memory")
     simulator.set_defaults(run=_simulator)
 
     projector = commands.add_parser("projector", help="run the read-model projector")
@@ -145,7 +147,10 @@ def _simulator(args: argparse.Namespace, settings: EngineSettings) -> int:
         "--congestion": args.congestion,
     }
     overrides = [text for option, value in given.items() if value for text in (option, value)]
-    return simulator_main([*simulator_argv(settings), *overrides])
+    if args.journal:
+        settings = dataclasses.replace(settings, simulator_journal=args.journal)
+    # The default journal is the seed's own, so a seed given here picks its file.
+    return simulator_main([*simulator_argv(settings, args.seed), *overrides])
 
 
 def _with_services(settings: EngineSettings) -> EngineSettings:

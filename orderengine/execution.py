@@ -173,16 +173,23 @@ async def _run_runner(runner: SubscriptionRunner, stop: asyncio.Event) -> None:
                 await asyncio.wait_for(stop.wait(), 1.0)
 
 
-def simulator_argv(settings: EngineSettings) -> list[str]:
-    """`orderengine simulator`'s defaults, from the settings (SIMULATOR_URL's port)."""
+def simulator_argv(settings: EngineSettings, seed: str | None = None) -> list[str]:
+    """`orderengine simulator`'s defaults, from the settings (SIMULATOR_URL's port);
+    the journal is the seed's own unless SIMULATOR_JOURNAL names one or is `off`."""
     url = urlsplit(settings.simulator_url)
-    return [
+    seed = seed or str(settings.simulator_seed)
+    argv = [
         "--host",
         url.hostname or "127.0.0.1",
         "--port",
         str(url.port or 8900),
         "--seed",
-        str(settings.simulator_seed),
+        seed,
         "--time-scale",
         str(settings.simulator_time_scale),
     ]
+    journal = settings.simulator_journal
+    if journal == "off":
+        return argv
+    default = settings.data_dir / "simulator" / f"seed-{seed}.journal"
+    return [*argv, "--journal", journal or str(default)]

@@ -44,6 +44,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SIMULATOR_TIME_SCALE", "1", "simulator wall-clock seconds per slot / 0.4; 0 = instant"
     ),
+    Setting(
+        "SIMULATOR_JOURNAL",
+        "",
+        "file keeping the simulator's chain across restarts; empty:"
+        " DATA_DIR/simulator/seed-<seed>.journal; `off`: in memory only",
+    ),
     Setting("BROKER_NAMESPACE", "orderengine", "prefix of every Dramatiq key in Redis"),
     Setting("WORKER_PROCESSES", "2", "worker processes `orderengine up` runs"),
     Setting("WORKER_THREADS", "16", "Dramatiq threads per worker process (steps at once)"),
@@ -79,6 +85,7 @@ class EngineSettings:
     simulator_url: str
     simulator_seed: int
     simulator_time_scale: float
+    simulator_journal: str
     broker_namespace: str
     worker_processes: int
     worker_threads: int

@@ -10,6 +10,9 @@ one slot, when a sender asks again about a transaction it has already seen in th
 current slot. One client polling an order therefore sees one new slot per poll, and
 many clients polling in turn see about one new slot per round of polls, so a
 blockhash still expires after 150 blocks of waiting, not after 150 requests.
+
+With a `journal` (see simulator.durable) every input that changes the chain is
+written down, so a restarted service rebuilds the same chain from it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from simulator.catalog import Catalog, parse_amount
 from simulator.chain import Chain
 from simulator.config import SimulatorConfig
 from simulator.errors import InvalidRequest, SwapError
+from simulator.journal import Journal
 from simulator.landing import Landing
 from simulator.ledger import Ledger, TxRecord
 from simulator.market import Market
@@ -60,6 +64,13 @@ class Simulator:
         self.ledger = Ledger()
         self._landing = Landing(config)
         self._quotes = stream(config.seed, "quotes")
+        # Where accepted sends and advances are written (simulator.durable); None keeps
+        # the chain in memory only.
+        self.journal: Journal | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        # A snapshot holds the chain, not the open journal it is written into.
+        return {**self.__dict__, "journal": None}
 
     def _time_taken(self) -> float:
         # Simulated compute time, so that responses stay byte-identical per seed.
@@ -151,6 +162,8 @@ class Simulator:
             request, self.chain
         )
         self.ledger.add(record)
+        if self.journal is not None:
+            self.journal.record_send(request)
         return SendResult(signature=tx.signature, duplicate=False, status=record.status(slot))
 
     def signature_statuses(self, signatures: list[str]) -> StatusesResponse:
@@ -175,6 +188,8 @@ class Simulator:
             raise InvalidRequest("slots", f"must be between 0 and {MAX_ADVANCE}")
         for _ in range(count):
             run_slot(self.chain, self.market, self.ledger, self._landing)
+        if self.journal is not None and count:
+            self.journal.record_advance(count, self.chain.blockhash)
         return self.block_height()
 
 

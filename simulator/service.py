@@ -41,6 +41,9 @@ Time: with --time-scale > 0 a slot passes every slot_ms * time_scale of wall clo
 With --time-scale 0 nothing sleeps: a slot passes when a status poll asks about a
 transaction whose status the caller already saw in the current slot (see
 core.Simulator), or on POST /slots/advance.
+
+With --journal PATH the chain survives SIGKILL (simulator.durable); a journal made
+with other settings is refused, exit status 2. Without it the chain is in memory only.
 """
 
 from __future__ import annotations
@@ -49,14 +52,19 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Self
 
 import msgspec
 
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
-from simulator.httpserver import MAX_HEAD_BYTES, serve_connection
+from simulator.durable import checkpoint, open_simulator
+from simulator.httpserver import MAX_HEAD_BYTES, Request, Response, serve_connection
+from simulator.journal import JournalRefused
 from simulator.routes import App, error_page
 
 logger = logging.getLogger("simulator.service")
@@ -90,9 +98,20 @@ class RunningService:
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
         try:
-            await serve_connection(reader, writer, self.app.handle, error_page)
+            await serve_connection(reader, writer, self._answer, error_page)
         finally:
             self._writers.discard(writer)
+
+    def _answer(self, request: Request) -> Response:
+        response = self.app.handle(request)
+        try:
+            checkpoint(self.simulator)  # before the answer leaves: then it survives a kill
+        except OSError:
+            # A restart could forget what this answer reports: stop, as a node whose
+            # disk failed stops, rather than tell clients about a chain it may lose.
+            logger.critical("event=journal_write_failed", exc_info=True)
+            os._exit(1)
+        return response
 
     async def _run_clock(self) -> None:
         # Catch up on slots missed while the loop was busy, a bounded number at once.
@@ -120,6 +139,8 @@ class RunningService:
             writer.close()
         if self._server is not None:
             await self._server.wait_closed()
+        if self.simulator.journal is not None:
+            self.simulator.journal.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -128,19 +149,30 @@ class RunningService:
         await self.close()
 
 
-async def start(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningService:
-    """Start serving a new Simulator; port 0 picks a free port (see `.port`)."""
+async def start(
+    config: SimulatorConfig, host: str = "127.0.0.1", port: int = 0, journal: Path | None = None
+) -> RunningService:
+    """Start serving a Simulator; port 0 picks a free port (see `.port`). With a
+    `journal` the chain is restored from that file and survives a kill."""
     wall_clock = config.time_scale > 0
     # The poll-driven clock is for time_scale 0 only; with a wall clock it would
     # make slots pass faster the more clients poll.
     config = msgspec.structs.replace(config, advance_on_poll=not wall_clock)
     seconds_per_slot = config.slot_ms / 1000 * config.time_scale
-    return await RunningService(Simulator(config), seconds_per_slot).start(host, port)
+    simulator = Simulator(config) if journal is None else open_simulator(config, journal)
+    running = RunningService(simulator, seconds_per_slot)
+    try:
+        return await running.start(host, port)
+    except BaseException:
+        await running.close()  # lets go of the journal too
+        raise
 
 
-async def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8900) -> None:
+async def serve(
+    config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8900, journal: Path | None = None
+) -> None:
     """Serve until cancelled."""
-    async with await start(config, host, port) as running:
+    async with await start(config, host, port, journal) as running:
         logger.info(
             "event=simulator_listening host=%s port=%d seed=%d time_scale=%s",
             host,
@@ -162,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=1.0, help="0 runs without sleeping")
     parser.add_argument("--slot-ms", type=int, default=400)
     parser.add_argument("--congestion", choices=["normal", "congested", "storm"], default="normal")
+    parser.add_argument("--journal", type=Path, help="keep the chain in this file (survives kill)")
     args = parser.parse_args(argv)
     if args.time_scale < 0:
         parser.error("--time-scale must be >= 0")
@@ -172,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         congestion=args.congestion,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, args.host, args.port))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(config, args.host, args.port, args.journal))
+    except JournalRefused as error:
+        print(f"simulator: {error}", file=sys.stderr)
+        return 2
     return 0

@@ -1,0 +1,176 @@
+"""The simulator's write-ahead journal: every input that changed the chain, in order.
+
+The simulator is deterministic per seed, so replaying the same inputs in the same
+order rebuilds the same chain: slot, block height, blockhashes, pools, market and the
+fate of every signature. The inputs are accepted sends (a duplicate or a refused send
+changes nothing and is not written) and slot advances (the wall clock, POST
+/slots/advance, advance-on-poll). Quotes change nothing but the stream that makes up
+`timeTaken`, so after a restore those values differ from an uninterrupted run.
+
+Format, JSON lines: a header `{"config": SimulatorConfig, "at": unix time,
+"snapshot": base64 pickle | null}` (a snapshot is the whole Simulator, which the
+lines after it continue from), then `{"advance": k, "at": t, "blockhash": h}` (k
+slots, coalesced; the last ran at unix time t and left blockhash h, which a replay
+checks) and `{"send": <the SendTransaction as sent>}`.
+
+Durability: `flush()` hands the lines to the OS (a write, no fsync) and runs before
+any answer leaves, so whatever a client was told survives a kill of the process: the
+page cache outlives it. A machine crash can still lose the last lines; surviving that
+needs an fsync per request, milliseconds each on most disks, for a chain that is a
+test double, so we do not.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import msgspec
+
+from simulator.config import SimulatorConfig
+from simulator.requests import SendTransaction
+
+logger = logging.getLogger("simulator.journal")
+_encoder = msgspec.json.Encoder()
+Clock = Callable[[], float]
+
+
+class JournalRefused(Exception):
+    """The journal cannot be used: written with other settings, in use, or unreadable."""
+
+
+class Header(msgspec.Struct, frozen=True, kw_only=True):
+    config: SimulatorConfig
+    at: float  # unix time of the last slot the snapshot (or the empty chain) holds
+    snapshot: bytes | None = None
+
+
+class Line(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One input: `advance` slots, or one `send`."""
+
+    advance: int = 0
+    at: float = 0.0
+    blockhash: str = ""
+    send: SendTransaction | None = None
+
+
+class Recorded(NamedTuple):
+    header: Header
+    lines: list[Line]
+
+
+def hold_lock(path: Path) -> int:
+    """Lock `path` for this process (the kernel lets go when it dies); refuse if taken."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise JournalRefused(f"{path} is in use by another simulator process") from None
+    return fd
+
+
+def read_journal(path: Path) -> Recorded:
+    """The journal at `path`. A torn last line (the process was killed while writing
+    it, so no answer depended on it) is cut off the file."""
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    raw = data[:end].split(b"\n")[:-1]
+    if not raw:
+        raise JournalRefused(f"{path} has no header line; delete it for a fresh chain")
+    try:
+        header = msgspec.json.decode(raw[0], type=Header)
+    except msgspec.DecodeError as error:
+        raise JournalRefused(f"{path}:1 is not a journal header ({error})") from error
+    lines: list[Line] = []
+    decoder = msgspec.json.Decoder(Line)
+    for number, text in enumerate(raw[1:], start=2):
+        try:
+            lines.append(decoder.decode(text))
+        except msgspec.DecodeError as error:
+            if number < len(raw):
+                raise JournalRefused(f"{path}:{number} cannot be read ({error})") from error
+            end -= len(text) + 1  # the last line, half written: a kill mid-write
+    if end < len(data):
+        logger.warning("event=journal_torn_tail path=%s bytes_cut=%d", path, len(data) - end)
+        os.truncate(path, end)
+    return Recorded(header, lines)
+
+
+def _write_header(path: Path, header: Header) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(_encoder.encode(header) + b"\n")
+    temporary.replace(path)  # atomic: a kill leaves the old journal or the new one
+
+
+class Journal:
+    """Appends inputs to the file at `path`; `flush()` before answering."""
+
+    def __init__(
+        self, path: Path, lock: int, *, last_at: float, replay_cost: int, clock: Clock = time.time
+    ) -> None:
+        self.path = path
+        self.last_at = last_at  # unix time of the last slot journaled
+        self.replay_cost = replay_cost  # slots and sends a restore replays now
+        self._lock = lock
+        self._clock = clock
+        self._file = path.open("ab")
+        self._pending: list[bytes] = []
+        self._advance = 0
+        self._blockhash = ""
+
+    @classmethod
+    def start(
+        cls, path: Path, lock: int, config: SimulatorConfig, clock: Clock = time.time
+    ) -> Journal:
+        """A new journal at `path` for a fresh chain."""
+        at = clock()
+        _write_header(path, Header(config=config, at=at))
+        return cls(path, lock, last_at=at, replay_cost=0, clock=clock)
+
+    def record_advance(self, count: int, blockhash: str) -> None:
+        # Consecutive advances share one line: a wall clock ticks 2.5 times a second.
+        self._advance += count
+        self._blockhash = blockhash
+        self.last_at = self._clock()
+        self.replay_cost += count
+
+    def record_send(self, request: SendTransaction) -> None:
+        self._write_advance()  # the send happened after those slots
+        self._pending.append(_encoder.encode(Line(send=request)) + b"\n")
+        self.replay_cost += 1
+
+    def _write_advance(self) -> None:
+        if self._advance:
+            line = Line(advance=self._advance, at=self.last_at, blockhash=self._blockhash)
+            self._pending.append(_encoder.encode(line) + b"\n")
+            self._advance = 0
+
+    def flush(self) -> None:
+        """Hand every input so far to the OS: from here on it survives a kill."""
+        self._write_advance()
+        if self._pending:
+            self._file.write(b"".join(self._pending))
+            self._file.flush()
+            self._pending.clear()
+
+    def compact(self, config: SimulatorConfig, snapshot: bytes) -> None:
+        """Replace the file by one holding `snapshot`, the state after every input so
+        far, so a restore unpickles it instead of replaying every slot again."""
+        self._pending.clear()
+        self._advance = 0
+        self._file.close()
+        _write_header(self.path, Header(config=config, at=self.last_at, snapshot=snapshot))
+        self._file = self.path.open("ab")
+        self.replay_cost = 0
+
+    def close(self) -> None:
+        self.flush()
+        self._file.close()
+        os.close(self._lock)
