@@ -53,7 +53,7 @@ async def exercise(
     lost = await wait_until_final(rig.engine.database_url, load.accepted, 30)
     await asyncio.wait_for(asyncio.gather(*streaming, return_exceptions=True), 30)
     wrong_streams = await asyncio.to_thread(_wrong_streams, rig, followers)
-    doubles = await asyncio.to_thread(double_executions, rig.engine.database_url, rig.simulator)
+    doubles = await asyncio.to_thread(double_executions, rig.engine.database_url, rig.simulator.url)
     repeated = await asyncio.to_thread(repeated_commands, rig.engine.database_url)
     differences = await replay_differences(rig.engine)
     ROWS.append(

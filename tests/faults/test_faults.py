@@ -32,7 +32,8 @@ FAULTS: dict[str, Callable[[FaultRig], Awaitable[None]]] = {
     "SIGKILL an API process (clients streaming)": lambda rig: _kill(rig, "api-0"),
     "restart Redis": lambda rig: asyncio.to_thread(rig.restart_redis),
     "cut PostgreSQL connections": _cut_connections,
-    "stop the simulator for 3 s": lambda rig: asyncio.to_thread(rig.freeze_simulator, 3.0),
+    "stop the simulator for 3 s": lambda rig: rig.stop_simulator(3.0),
+    "SIGKILL the simulator": lambda rig: rig.kill_simulator(),
 }
 
 

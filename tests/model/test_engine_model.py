@@ -170,7 +170,7 @@ class EngineModel(RuleBasedStateMachine):
     @invariant()
     def nothing_twice(self) -> None:
         assert not repeated_commands(self.world.engine.database_url)
-        assert not double_executions(self.world.engine.database_url, self.world.simulator)
+        assert not double_executions(self.world.engine.database_url, self.world.simulator.url)
 
     def teardown(self) -> None:
         deadline = time.monotonic() + 30

@@ -9,12 +9,12 @@ import sys
 import time
 from collections.abc import Iterable
 
+import httpx
 import psycopg
 
-from simulator.core import MAX_SIGNATURES, Simulator
+from simulator.core import MAX_SIGNATURES
 from tests.support.engine import FINAL_EVENTS, Engine
 from tests.support.servers import PROJECT_ROOT
-from tests.support.simulator_thread import SimulatorThread
 
 _FINAL_STREAMS = "SELECT stream_id FROM events WHERE event_type = ANY(%s)"
 _SIGNATURES = (
@@ -64,10 +64,11 @@ def repeated_commands(database_url: str) -> list[str]:
     return commands + events
 
 
-def double_executions(database_url: str, simulator: SimulatorThread) -> list[str]:
+def double_executions(database_url: str, simulator_url: str) -> list[str]:
     """Orders the chain landed more than once, or final orders whose outcome is not what
     landed: confirmed with another signature, or failed with one that landed (the
-    simulator is the witness). An order still under way may have landed unconfirmed."""
+    simulator at `simulator_url` is the witness, asked over HTTP as the engine asks it).
+    An order still under way may have landed unconfirmed."""
     signed: dict[str, list[str]] = {}
     outcome: dict[str, str | None] = {}  # final order -> the signature it confirmed
     with psycopg.connect(database_url) as conn:
@@ -77,7 +78,7 @@ def double_executions(database_url: str, simulator: SimulatorThread) -> list[str
             else:
                 outcome[stream_id] = signature
     everything = [s for signatures in signed.values() for s in signatures]
-    landed = simulator.call(lambda sim: _landed(sim, everything))
+    landed = _landed(simulator_url, everything)
     wrong = []
     for stream_id, signatures in signed.items():
         on_chain = [s for s in signatures if s in landed]
@@ -88,12 +89,16 @@ def double_executions(database_url: str, simulator: SimulatorThread) -> list[str
     return wrong
 
 
-def _landed(sim: Simulator, signatures: list[str]) -> set[str]:
+def _landed(simulator_url: str, signatures: list[str]) -> set[str]:
     landed = set()
-    for start in range(0, len(signatures), MAX_SIGNATURES):
-        for status in sim.signature_statuses(signatures[start : start + MAX_SIGNATURES]).value:
-            if status is not None and status.err is None and status.result:
-                landed.add(status.signature)
+    with httpx.Client(base_url=simulator_url, timeout=10) as http:
+        for start in range(0, len(signatures), MAX_SIGNATURES):
+            chunk = signatures[start : start + MAX_SIGNATURES]
+            answer = http.post("/signature-statuses", json={"signatures": chunk})
+            answer.raise_for_status()
+            for status in answer.json()["value"]:
+                if status is not None and status["err"] is None and status["result"]:
+                    landed.add(status["signature"])
     return landed
 
 

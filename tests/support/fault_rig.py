@@ -1,11 +1,13 @@
 """The whole engine as separate processes, kept alive the way `orderengine up` keeps it
 (a process that dies is started again), on a Redis of its own so that it can be
-restarted without disturbing anyone else's work on this machine."""
+restarted without disturbing anyone else's work on this machine. The simulator runs as
+a process too, on a journal, so that it can be stopped and killed like an RPC node."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -16,9 +18,8 @@ import httpx
 import psycopg
 import redis
 
-from simulator.config import SimulatorConfig
 from tests.support.engine import Engine, running_engine
-from tests.support.simulator_thread import SimulatorThread, simulator_thread
+from tests.support.simulator_process import SimulatorProcess, simulator_process
 from workers.embedded_redis import embedded_redis
 
 # Instant venue (time scale 0): look again at once, retry soon, recover lost steps fast.
@@ -45,10 +46,10 @@ def free_port() -> int:
 
 class FaultRig:
     """The engine's processes by name (`dispatcher`, `projector`, `worker-0`,
-    `worker-1`, `api-0`, `api-1`), restarted when they exit, and the simulator."""
+    `worker-1`, `api-0`, `api-1`) and the simulator, each restarted when it exits."""
 
     def __init__(
-        self, engine: Engine, simulator: SimulatorThread, redis_dir: Path, redis_runs: ExitStack
+        self, engine: Engine, simulator: SimulatorProcess, redis_dir: Path, redis_runs: ExitStack
     ) -> None:
         self.engine = engine
         self.simulator = simulator
@@ -56,6 +57,7 @@ class FaultRig:
         self._redis_runs = redis_runs
         self.api_ports = {"api-0": free_port(), "api-1": free_port()}
         self.restarts: dict[str, int] = {}
+        self._simulator_restarted = asyncio.Event()
 
     @property
     def apis(self) -> list[str]:
@@ -77,6 +79,10 @@ class FaultRig:
                 if process.poll() is not None:
                     self.restarts[name] = self.restarts.get(name, 0) + 1
                     self.start(name)
+            if self.simulator.exited():
+                self.restarts["simulator"] = self.restarts.get("simulator", 0) + 1
+                self.simulator.start()
+                self._simulator_restarted.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.1)
 
@@ -106,9 +112,21 @@ class FaultRig:
             redis.Redis.from_url(self.engine.redis_url, socket_timeout=5).shutdown()
         self._redis_runs.enter_context(embedded_redis(self.redis_dir))
 
-    def freeze_simulator(self, seconds: float) -> None:
-        """Block the simulator's loop, like SIGSTOP: requests wait unanswered, then resume."""
-        self.simulator.call(lambda _: time.sleep(seconds))
+    async def stop_simulator(self, seconds: float) -> None:
+        """SIGSTOP the simulator: requests wait unanswered, then SIGCONT resumes it."""
+        self.simulator.signal(signal.SIGSTOP)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self.simulator.signal(signal.SIGCONT)
+
+    async def kill_simulator(self) -> None:
+        """SIGKILL the simulator; supervision starts it again on its journal. Returns
+        once it answers again."""
+        self._simulator_restarted.clear()
+        self.simulator.kill()
+        await asyncio.wait_for(self._simulator_restarted.wait(), 30)
+        await asyncio.to_thread(self.simulator.wait_healthy)
 
 
 @asynccontextmanager
@@ -118,7 +136,7 @@ async def fault_rig(postgres_admin: str, scratch: Path) -> AsyncIterator[FaultRi
         redis_url = stack.enter_context(embedded_redis(scratch / "redis"))
         # Redis restarted by a fault stops only after the engine, which still uses it.
         redis_runs = stack.enter_context(ExitStack())
-        sim = stack.enter_context(simulator_thread(SimulatorConfig(seed=11)))
+        sim = stack.enter_context(simulator_process(scratch / "simulator", seed=11))
         engine = stack.enter_context(
             running_engine(postgres_admin, redis_url, sim.url, workers=2, settings=FAST)
         )
