@@ -1,7 +1,9 @@
 """`orderengine up`: run every process of the engine and keep them running.
 
 Each child is an `orderengine <role>` process; one that dies is restarted with
-back-off, and Ctrl-C (or SIGTERM) stops them all.
+back-off, and Ctrl-C (or SIGTERM) stops them all. A child that exits with status 2
+was refused its configuration (argparse's usage error, or a simulator journal made
+with other settings): starting it again cannot help, so everything stops, status 2.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("orderengine.up")
 MAX_BACKOFF_S = 10.0
+CONFIGURATION_REFUSED = 2
 
 
 @dataclass
@@ -38,15 +41,19 @@ def supervise(children: list[Child], env: dict[str, str]) -> int:
     signal.signal(signal.SIGTERM, stop)
     for child in children:
         _start(child, env)
+    status = 0
     while not stopping:
         for child in children:
             assert child.process is not None
             code = child.process.poll()
-            if code is not None and not stopping:
+            if code == CONFIGURATION_REFUSED:
+                log.error("configuration refused; stopping", extra={"role": child.role})
+                stopping, status = True, CONFIGURATION_REFUSED
+            elif code is not None and not stopping:
                 _restart(child, env, code)
         time.sleep(0.2)
     _stop_all(children)
-    return 0
+    return status
 
 
 def _start(child: Child, env: dict[str, str]) -> None:
