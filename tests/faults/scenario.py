@@ -25,8 +25,11 @@ from tests.support.order_load import OrderLoad, StreamFollower
 ORDERS_PER_S = 12
 # Orders accepted before the fault and after it: load on both sides of it.
 ORDERS_AROUND_FAULT = 18
-# Submitted at once just before the fault, so that it hits orders mid-flight.
+# Submitted at once around the fault, so that it hits orders mid-flight: the fault
+# comes once half of them are accepted, while the first are executing.
 BURST = 24
+# Fewer unfinished orders than this when the fault comes, and it proved little.
+MIN_IN_FLIGHT = 6
 
 
 async def exercise(
@@ -41,10 +44,13 @@ async def exercise(
         group.create_task(load.run(stop))
         group.create_task(_follow_every_order(load, followers, streaming, stop))
         await _until(lambda: len(load.accepted) >= ORDERS_AROUND_FAULT, "load before the fault")
-        await load.burst(BURST)
+        half_burst = len(load.accepted) + BURST // 2
+        burst = group.create_task(load.burst(BURST))
+        await _until(lambda: len(load.accepted) >= half_burst, "half the burst accepted")
         in_flight = len(await asyncio.to_thread(unfinished, rig.engine.database_url, load.accepted))
         faulted_at = time.monotonic()
         await inject(rig)
+        await burst
         before_end = set(load.accepted)
         await _until(lambda: len(load.accepted) >= len(before_end) + ORDERS_AROUND_FAULT, "load")
         stop.set()
@@ -70,6 +76,7 @@ async def exercise(
         )
     )
     assert not load.refusals, load.refusals[:5]
+    assert in_flight >= MIN_IN_FLIGHT, f"only {in_flight} orders in flight at the fault"
     assert not lost, f"{len(lost)} orders never final; logs in {rig.logs}"
     assert not doubles, doubles[:5]
     assert not repeated, repeated[:5]
