@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from domain.commands import SubmitOrder
 from domain.order import decide
 from domain.records import EventMetadata
 from domain.streams import order_stream
-from tests.support.servers import fresh_database, postgres_admin_url
+from tests.support.servers import free_port, fresh_database, postgres_admin_url
 
 ORDER = msgspec.json.encode(
     {"type": "market", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "1.5", "slippageBps": 50}
@@ -55,7 +54,7 @@ def main() -> None:
 
 
 async def _benchmark(database_url: str, args: argparse.Namespace) -> None:
-    port = _free_port()
+    port = free_port()
     api = _start_api(database_url, port, args.api_processes)
     try:
         await _wait_ready(port)
@@ -155,12 +154,6 @@ def _report(args: argparse.Namespace, api: list[LoadResult], raw: list[LoadResul
         f" p99 {1000 * raw_mid.percentile(0.99):.1f} ms"
     )
     print(f"api / raw: {100 * api_mid.rate / raw_mid.rate:.0f} %")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _wait_ready(port: int, seconds: float = 60) -> None:

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ from db.wakeups import CommitNudger, NudgingEventStore
 from domain.events import OrderEvent, OrderSubmitted
 from domain.streams import order_stream
 from tests.support.order_histories import as_new_events, confirmed_history
-from tests.support.servers import fresh_database, postgres_admin_url, redis_url
+from tests.support.servers import free_port, fresh_database, postgres_admin_url, redis_url
 
 Key = tuple[str, int]
 
@@ -55,7 +54,7 @@ def main() -> None:
 
 
 async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) -> None:
-    port = _free_port()
+    port = free_port()
     api = _start_api(database_url, redis, port)
     pool = create_pool(database_url, min_size=4, max_size=16, acquire_timeout_s=10)
     redis_client = aioredis.Redis.from_url(redis)
@@ -220,12 +219,6 @@ async def _wait_healthy(port: int) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise SystemExit("the API did not start")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -15,18 +15,9 @@ from api.services import ApiServices
 from db.event_store import PostgresEventStore
 from db.pool import create_pool
 from simulator.config import SimulatorConfig
-from tests.support.engine import Engine, running_engine
+from tests.support.engine import INSTANT_VENUE, Engine, running_engine
 from tests.support.simulator_thread import SimulatorThread, simulator_thread
 from workers.planner import VenueQuoter
-
-# Fast settings: the venue is instant (time scale 0), so look again at once and retry soon.
-FAST = {
-    "POLL_INTERVAL_MS": "0",
-    "RETRY_BACKOFF_MS": "50",
-    "RECOVER_AFTER_MS": "2000",
-    "DISPATCH_POLL_MS": "10",
-    "WORKER_THREADS": "8",
-}
 
 
 class Stack:
@@ -50,7 +41,11 @@ def stack(postgres_admin: str, redis_server: str) -> StackFactory:
         with simulator_thread(config or SimulatorConfig(seed=7)) as simulator:
             url = simulator.url
             with running_engine(
-                postgres_admin, redis_server, url, workers=workers, settings={**FAST, **settings}
+                postgres_admin,
+                redis_server,
+                url,
+                workers=workers,
+                settings={**INSTANT_VENUE, **settings},
             ) as engine:
                 pool = create_pool(engine.database_url, min_size=1, max_size=4, acquire_timeout_s=5)
                 await pool.open(wait=True)

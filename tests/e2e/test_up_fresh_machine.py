@@ -14,13 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.servers import free_port
+
 ORDER = {"type": "market", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "1.5"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until(condition: object, seconds: float, what: str) -> None:
@@ -37,10 +33,10 @@ def _wait_until(condition: object, seconds: float, what: str) -> None:
 
 @pytest.mark.slow
 def test_up_on_a_fresh_data_dir_accepts_and_records_an_order(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {"DATA_DIR": str(tmp_path / "data"), "PORT": str(port), "LOG_LEVEL": "WARNING"}
-    env |= {"SIMULATOR_URL": f"http://127.0.0.1:{_free_port()}"}
+    env |= {"SIMULATOR_URL": f"http://127.0.0.1:{free_port()}"}
     up = subprocess.Popen([sys.executable, "-m", "orderengine", "up"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -25,8 +25,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from db.migrate import migrate
 from simulator.config import SimulatorConfig
 from tests.conftest import count_events
-from tests.support.fault_rig import free_port
-from tests.support.servers import fresh_database
+from tests.support.servers import free_port, fresh_database
 from tests.support.simulator_thread import simulator_thread
 
 pytestmark = pytest.mark.slow

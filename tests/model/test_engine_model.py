@@ -32,8 +32,9 @@ from websockets.sync.client import connect
 from simulator.config import SimulatorConfig
 from tests.support.engine import Engine, running_engine
 from tests.support.engine_checks import double_executions, repeated_commands, unfinished
-from tests.support.fault_rig import FAST, free_port
+from tests.support.fault_rig import FAST
 from tests.support.order_load import ORDER_BODIES
+from tests.support.servers import free_port
 from tests.support.simulator_thread import SimulatorThread, simulator_thread
 
 pytestmark = pytest.mark.slow

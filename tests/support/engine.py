@@ -24,6 +24,15 @@ from db.migrate import migrate
 from tests.support.servers import fresh_database
 
 FINAL_EVENTS = ("OrderConfirmed", "OrderFailed")
+# Settings for an instant venue (time scale 0): look again at once, retry soon, and
+# recover lost steps fast.
+INSTANT_VENUE = {
+    "POLL_INTERVAL_MS": "0",
+    "RETRY_BACKOFF_MS": "50",
+    "RECOVER_AFTER_MS": "2000",
+    "DISPATCH_POLL_MS": "10",
+    "WORKER_THREADS": "8",
+}
 
 
 @dataclass

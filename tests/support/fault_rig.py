@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
@@ -18,30 +17,18 @@ import httpx
 import psycopg
 import redis
 
-from tests.support.engine import Engine, running_engine
+from tests.support.engine import INSTANT_VENUE, Engine, running_engine
+from tests.support.servers import free_port
 from tests.support.simulator_process import SimulatorProcess, simulator_process
 from workers.embedded_redis import embedded_redis
 
-# Instant venue (time scale 0): look again at once, retry soon, recover lost steps fast.
-FAST = {
-    "POLL_INTERVAL_MS": "0",
-    "RETRY_BACKOFF_MS": "50",
-    "RECOVER_AFTER_MS": "2000",
-    "DISPATCH_POLL_MS": "10",
-    "WORKER_THREADS": "8",
-    "DB_ACQUIRE_TIMEOUT_S": "2",
-}
+# An instant venue, and a short wait for a connection while PostgreSQL is cut off.
+FAST = {**INSTANT_VENUE, "DB_ACQUIRE_TIMEOUT_S": "2"}
 # Session ids of the connections `pg_terminate_backend` should cut: the engine's own.
 _ENGINE_SESSIONS = (
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
     " WHERE datname = %s AND pid <> pg_backend_pid()"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class FaultRig:

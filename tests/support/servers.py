@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,6 +27,13 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 # Embedded servers started for this test run, stopped when it ends.
 _EMBEDDED = ExitStack()
 atexit.register(_EMBEDDED.close)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def postgres_admin_url() -> str:

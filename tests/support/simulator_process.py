@@ -1,10 +1,10 @@
-"""The simulator as a process of its own with a journal, so that tests can SIGKILL or
-SIGSTOP it as they would an RPC node, and start it again on the same chain."""
+"""The simulator as a process of its own, so that tests can SIGKILL or SIGSTOP it as
+they would an RPC node and, with a journal, start it again on the same chain; the
+benchmarks run it this way too, in memory."""
 
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,23 +14,22 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.servers import PROJECT_ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.servers import PROJECT_ROOT, free_port
 
 
 class SimulatorProcess:
-    """`python -m simulator --journal ...` on a fixed port; `start()` again after a kill."""
+    """`python -m simulator` on a fixed port; `start()` again after a kill. Without a
+    `journal` its chain is in memory and a kill forgets it."""
 
-    def __init__(self, journal: Path, seed: int, logs: Path) -> None:
+    def __init__(
+        self, journal: Path | None, seed: int, logs: Path, time_scale: float = 0.0
+    ) -> None:
         self.journal = journal
-        self.port = _free_port()
+        self.port = free_port()
         self.argv = [sys.executable, "-m", "simulator", "--port", str(self.port)]
-        self.argv += ["--seed", str(seed), "--time-scale", "0", "--journal", str(journal)]
+        self.argv += ["--seed", str(seed), "--time-scale", str(time_scale)]
+        if journal is not None:
+            self.argv += ["--journal", str(journal)]
         self.logs = logs
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -82,10 +81,13 @@ class SimulatorProcess:
 
 
 @contextmanager
-def simulator_process(scratch: Path, seed: int) -> Iterator[SimulatorProcess]:
-    """A healthy journaled simulator for the block; stopped after."""
+def simulator_process(
+    scratch: Path, seed: int, *, time_scale: float = 0.0, journaled: bool = True
+) -> Iterator[SimulatorProcess]:
+    """A healthy simulator for the block, its journal and log in `scratch`; stopped after."""
     scratch.mkdir(parents=True, exist_ok=True)
-    running = SimulatorProcess(scratch / "simulator.journal", seed, scratch / "simulator.log")
+    journal = scratch / "simulator.journal" if journaled else None
+    running = SimulatorProcess(journal, seed, scratch / "simulator.log", time_scale)
     running.start()
     try:
         running.wait_healthy()
