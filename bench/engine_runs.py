@@ -4,14 +4,12 @@ event store, waiting for the workers, and reading latencies back from the log.""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import redis
@@ -21,6 +19,7 @@ from db.event_store import PostgresEventStore
 from db.pool import create_pool
 from domain.commands import SubmitOrder
 from tests.support.engine import Engine
+from tests.support.simulator_process import simulator_process
 
 PAIRS = [("SOL", "USDC", 10**9), ("USDC", "SOL", 150 * 10**6), ("JUP", "USDC", 50 * 10**6)]
 
@@ -37,38 +36,15 @@ WHERE s.event_type = 'OrderSubmitted' AND f.event_type IN ('OrderConfirmed', 'Or
 Latency = tuple[float, float, float, str]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def simulator(time_scale: float, seed: int = 1) -> Iterator[str]:
-    """`orderengine simulator` as its own process (in memory); yields its URL."""
-    port = free_port()
-    argv = ["--port", str(port), "--seed", str(seed), "--time-scale", str(time_scale)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orderengine", "simulator", *argv],
-        # A benchmark's chain is thrown away: nothing to keep on disk.
-        env={**os.environ, "SIMULATOR_JOURNAL": "off"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    """The simulator as its own process, its chain in memory (a benchmark's chain is
+    thrown away); yields its URL."""
+    with (
+        tempfile.TemporaryDirectory(prefix="oe-bench-sim-") as scratch,
+        simulator_process(Path(scratch), seed, time_scale=time_scale, journaled=False) as sim,
+    ):
+        yield sim.url
 
 
 async def submit(database_url: str, count: int) -> None:
