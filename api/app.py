@@ -6,17 +6,29 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.plugins import (
+    JsonRenderPlugin,
+    RedocRenderPlugin,
+    StoplightRenderPlugin,
+    SwaggerRenderPlugin,
+)
 
 from api.audit import list_events
-from api.errors import EXCEPTION_HANDLERS
+from api.cancel import cancel
+from api.content_type import require_json_body
+from api.errors import PROBLEM_DETAILS
 from api.health import health, ready
-from api.metrics import metrics
+from api.metrics import TELEMETRY_STATE_KEY, metrics
 from api.order_reads import get_order, list_orders
 from api.order_stream import execute_order, stream_order
 from api.orders import order_events, submit
+from api.origins import cors_config
 from api.quote import quote
+from api.read_side import ReadSide
 from api.services import SERVICES_STATE_KEY, ApiServices, EventLog
+from api.telemetry import ApiTelemetry
+from api.tokens import list_tokens
+from api.wallet import get_wallet
 
 
 def create_app(services: ApiServices) -> Litestar:
@@ -25,22 +37,33 @@ def create_app(services: ApiServices) -> Litestar:
     def provide_store() -> EventLog:
         return services.store
 
+    def open_sockets() -> int:
+        return (
+            services.read_side.feed.open_sockets if isinstance(services.read_side, ReadSide) else 0
+        )
+
+    telemetry = ApiTelemetry(services.pool_stats, open_sockets, services.metrics_dir)
+
     def provide_services() -> ApiServices:
         return services
 
     return Litestar(
-        state=State({SERVICES_STATE_KEY: services}),
+        state=State({SERVICES_STATE_KEY: services, TELEMETRY_STATE_KEY: telemetry}),
         route_handlers=[
             *(submit, order_events, list_events, health, ready, quote),
-            *(get_order, list_orders, stream_order, execute_order, metrics),
+            *(get_order, list_orders, stream_order, execute_order, metrics, cancel),
+            *(list_tokens, get_wallet),
         ],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False, use_cache=True),
             "services": Provide(provide_services, sync_to_thread=False, use_cache=True),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=list(services.on_startup),
-        on_shutdown=list(services.on_shutdown),
+        plugins=[PROBLEM_DETAILS],
+        before_request=require_json_body,
+        cors_config=cors_config(services.allowed_origins),
+        middleware=[telemetry.middleware],
+        on_startup=[*services.on_startup, telemetry.start],
+        on_shutdown=[telemetry.stop, *services.on_shutdown],
         request_max_body_size=services.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Order execution engine",
@@ -48,7 +71,14 @@ def create_app(services: ApiServices) -> Litestar:
             description="Market orders routed across Raydium and Meteora on a simulated "
             "Solana chain. Errors are application/problem+json naming the field at fault.",
             path="/schema",
-            render_plugins=[JsonRenderPlugin()],
+            # /schema is Swagger UI (try a request from the page); the same document
+            # under ReDoc and Stoplight Elements; the raw JSON at /schema/openapi.json.
+            render_plugins=[
+                SwaggerRenderPlugin(path=["/", "/swagger"]),
+                RedocRenderPlugin(),
+                StoplightRenderPlugin(),
+                JsonRenderPlugin(),
+            ],
         ),
         debug=False,
         logging_config=None,  # the composition root configures structured logging

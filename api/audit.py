@@ -48,7 +48,8 @@ async def list_events(
         raise ApiError(400, f"type: unknown event type {event_type!r}; known: {known}", "type")
     types = [event_type] if event_type else None
     events = await store.read_all(position, limit, types)
-    items = [_audit_view(event, await _pair_of(store, event)) for event in events]
+    pairs = await _pairs_of(store, events)
+    items = [_audit_view(event, pairs.get(event.stream_id)) for event in events]
     next_cursor = items[-1].cursor if items else encode_cursor(position)
     return AuditPage(items=items, next_cursor=next_cursor)
 
@@ -66,12 +67,17 @@ def _audit_view(event: RecordedEvent, pair: OrderPair | None) -> AuditEventView:
     )
 
 
-async def _pair_of(store: EventLog, event: RecordedEvent) -> OrderPair | None:
-    if event.stream_id in _pairs:
-        return _pairs[event.stream_id]
-    first = event if event.stream_version == 1 else (await store.read_stream(event.stream_id))[0]
-    pair = pair_of_submission(first)
-    if len(_pairs) >= _PAIR_CACHE_SIZE:
+async def _pairs_of(store: EventLog, events: list[RecordedEvent]) -> dict[str, OrderPair | None]:
+    """The pair of every order on the page: from the cache, from the page's own
+    `OrderSubmitted`, the rest in one read of their streams' first events (a page of
+    500 events of 500 orders is two queries, not 501)."""
+    firsts = {event.stream_id: event for event in events if event.stream_version == 1}
+    missing = {event.stream_id for event in events} - firsts.keys() - _pairs.keys()
+    if missing:
+        firsts |= await store.first_events(sorted(missing))
+    pairs = {event.stream_id: _pairs.get(event.stream_id) for event in events}
+    pairs |= {stream_id: pair_of_submission(first) for stream_id, first in firsts.items()}
+    if len(_pairs) + len(firsts) > _PAIR_CACHE_SIZE:
         _pairs.clear()
-    _pairs[event.stream_id] = pair
-    return pair
+    _pairs.update(pairs)
+    return pairs

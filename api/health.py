@@ -24,13 +24,13 @@ async def health() -> Health:
 @get(
     "/ready",
     operation_id="ready",
-    summary="200 when PostgreSQL and Redis answer, else 503 naming which failed",
+    summary="200 when PostgreSQL, Redis and the live feed are ready, else 503 naming which",
     responses={503: ResponseSpec(data_container=Readiness, description="a service is down")},
 )
 async def ready(
     services: NamedDependency[ApiServices],
 ) -> Response[Readiness]:
-    names = ("postgres", "redis")
+    names = ("postgres", "redis", *(["live_feed"] if "live_feed" in services.probes else []))
     results = await asyncio.gather(*(_probe(services, name) for name in names))
     state = dict(zip(names, results, strict=True))
     ok = all(result == "ok" for result in results)

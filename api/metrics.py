@@ -1,74 +1,75 @@
-"""`GET /metrics`: Prometheus text exposition, written by hand (a few families)."""
+"""`GET /metrics`: the Prometheus exposition (prometheus_client), of the read side's
+figures (orders by status, stage latencies, consumer lag, from the database at each
+scrape) and of the API processes' own (`api.telemetry`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from litestar import Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from api.read_side import read_side_of
-from projections.figures import ReadSideFigures
+from api.telemetry import ApiTelemetry
+from projections.metric_queries import ReadSideFigures
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+TELEMETRY_STATE_KEY = "telemetry"
 
 
 @get(
     "/metrics",
     operation_id="metrics",
-    summary="Prometheus metrics: orders by status, stage latencies, consumer lag, sockets",
-    media_type=CONTENT_TYPE,
+    summary="Prometheus metrics: orders by status, stage latencies, consumer lag, requests,"
+    " database pool, event loop, sockets",
+    media_type=CONTENT_TYPE_LATEST,
 )
-async def metrics(request: Request[Any, Any, Any]) -> Response[str]:
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     _, read_side = read_side_of(request)
     figures = await read_side.figures()
-    text = exposition(figures, open_sockets=read_side.feed.open_sockets)
-    return Response(text, media_type=CONTENT_TYPE)
+    telemetry = cast(ApiTelemetry, request.app.state[TELEMETRY_STATE_KEY])
+    body = telemetry.exposition(ReadSideCollector(figures))
+    # The library's content type exactly (Litestar would add a second charset).
+    return Response(body, headers={"content-type": CONTENT_TYPE_LATEST})
 
 
-def exposition(figures: ReadSideFigures, *, open_sockets: int) -> str:
-    lines = [
-        "# HELP orderengine_orders Orders in the read model by status.",
-        "# TYPE orderengine_orders gauge",
-    ]
-    lines += [
-        f'orderengine_orders{{status="{status}"}} {count}'
-        for status, count in sorted(figures.orders_by_status.items())
-    ]
-    lines += [
-        "# HELP orderengine_order_stage_seconds Time orders spent in each status"
-        " (stage), and from submission to a final status (total).",
-        "# TYPE orderengine_order_stage_seconds histogram",
-    ]
-    for stage in figures.stages:
-        labels = f'stage="{stage.stage}"'
-        lines += [
-            f'orderengine_order_stage_seconds_bucket{{{labels},le="{le}"}} {count}'
-            for le, count in stage.cumulative
-        ]
-        lines.append(f"orderengine_order_stage_seconds_sum{{{labels}}} {stage.seconds_sum:.6f}")
-        lines.append(f"orderengine_order_stage_seconds_count{{{labels}}} {stage.count}")
-    lines += [
-        "# HELP orderengine_consumer_lag_events Events in the log after the consumer's"
-        " checkpoint (an upper bound for consumers that read only some event types).",
-        "# TYPE orderengine_consumer_lag_events gauge",
-    ]
-    lines += [
-        f'orderengine_consumer_lag_events{{consumer="{c.consumer}"}} {c.events_behind}'
-        for c in figures.consumers
-    ]
-    lines += [
-        "# HELP orderengine_consumer_checkpoint_age_seconds Since the consumer last"
-        " committed a batch.",
-        "# TYPE orderengine_consumer_checkpoint_age_seconds gauge",
-    ]
-    lines += [
-        f'orderengine_consumer_checkpoint_age_seconds{{consumer="{c.consumer}"}}'
-        f" {c.checkpoint_age_s:.3f}"
-        for c in figures.consumers
-    ]
-    lines += [
-        "# HELP orderengine_websockets_open WebSocket streams open in this API process.",
-        "# TYPE orderengine_websockets_open gauge",
-        f"orderengine_websockets_open {open_sockets}",
-    ]
-    return "\n".join(lines) + "\n"
+class ReadSideCollector(Collector):
+    """The read side's figures of one scrape as metric families."""
+
+    def __init__(self, figures: ReadSideFigures) -> None:
+        self._figures = figures
+
+    def collect(self) -> Iterable[Metric]:
+        figures = self._figures
+        orders = GaugeMetricFamily(
+            "orderengine_orders", "Orders in the read model by status.", labels=["status"]
+        )
+        for status, count in sorted(figures.orders_by_status.items()):
+            orders.add_metric([status], count)
+        stages = HistogramMetricFamily(
+            "orderengine_order_stage_seconds",
+            "Time orders spent in each status (stage), and from submission to a final"
+            " status (total).",
+            labels=["stage"],
+        )
+        for stage in figures.stages:
+            buckets = [(le, float(count)) for le, count in stage.cumulative]
+            stages.add_metric([stage.stage], buckets, stage.seconds_sum)
+        lag = GaugeMetricFamily(
+            "orderengine_consumer_lag_events",
+            "Events in the log after the consumer's checkpoint (an upper bound for"
+            " consumers that read only some event types).",
+            labels=["consumer"],
+        )
+        age = GaugeMetricFamily(
+            "orderengine_consumer_checkpoint_age_seconds",
+            "Since the consumer last committed a batch.",
+            labels=["consumer"],
+        )
+        for consumer in figures.consumers:
+            lag.add_metric([consumer.consumer], consumer.events_behind)
+            age.add_metric([consumer.consumer], consumer.checkpoint_age_s)
+        return [orders, stages, lag, age]

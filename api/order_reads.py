@@ -9,7 +9,7 @@ from litestar import Request, get
 from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import PathParameter, QueryParameter
 
-from api.orders import parse_order_id
+from api.parameters import parse_order_id
 from api.problems import ApiError, problem_responses
 from api.read_side import read_side_of
 from api.snapshot_views import OrderPage, OrderSnapshotView, present_snapshot

@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import WebSocket, websocket
 
 from api.live_feed import Follower, LiveFeed
-from api.orders import parse_order_id
+from api.origins import origin_allowed
+from api.parameters import parse_order_id
 from api.presenting import OrderPair, pair_of_submission, present_amounts
 from api.problems import ApiError
 from api.read_side import ReadSide, read_side_of
-from api.services import EventLog
+from api.services import SERVICES_STATE_KEY, ApiServices, EventLog
 from api.socket_submission import submit_from_socket
 from domain.errors import InvalidField
 from domain.events import decode_event
@@ -31,6 +32,7 @@ from domain.streams import order_stream
 
 log = logging.getLogger("api.stream")
 CLOSE_DONE, CLOSE_TRY_AGAIN, CLOSE_BAD_REQUEST, CLOSE_UNKNOWN = 1000, 1011, 4400, 4404
+CLOSE_FORBIDDEN = 4403
 _encoder = msgspec.json.Encoder()
 
 
@@ -78,13 +80,29 @@ class OrderSender:
         return self.state is not None and self.state.is_final
 
 
+async def accept(socket: WebSocket[Any, Any, Any]) -> bool:
+    """Accept the upgrade; refuse it (an error message, close 4403) from a foreign page."""
+    await socket.accept()
+    services = cast(ApiServices, socket.app.state[SERVICES_STATE_KEY])
+    origin = socket.headers.get("origin")
+    if origin_allowed(origin, socket.headers.get("host"), services.allowed_origins):
+        return True
+    detail = f"Origin: {str(origin)[:100]!r} may not use this API; see ALLOWED_ORIGINS"
+    await refuse(socket, ApiError(403, detail, "Origin"), CLOSE_FORBIDDEN)
+    return False
+
+
 @websocket("/api/orders/{orderId:str}/stream")
 async def stream_order(socket: WebSocket[Any, Any, Any]) -> None:
-    await socket.accept()
+    if not await accept(socket):
+        return
     try:
-        services, read_side = read_side_of(socket)
+        services, read_side = live_read_side(socket)
         order_id = parse_order_id(socket.path_params["orderId"])
         after_version = _after_version(socket.query_params.get("afterVersion"))
+    except FeedStarting as error:
+        await refuse(socket, error, CLOSE_TRY_AGAIN)
+        return
     except (ApiError, InvalidField) as error:
         await refuse(socket, error, CLOSE_BAD_REQUEST)
         return
@@ -93,19 +111,42 @@ async def stream_order(socket: WebSocket[Any, Any, Any]) -> None:
 
 @websocket("/api/orders/execute")
 async def execute_order(socket: WebSocket[Any, Any, Any]) -> None:
-    await socket.accept()
+    if not await accept(socket):
+        return
     try:
-        services, read_side = read_side_of(socket)
+        services, read_side = live_read_side(socket)
+        after_version = _after_version(socket.query_params.get("afterVersion"))
         requested = socket.query_params.get("orderId")
         if requested is not None:
             order_id = parse_order_id(requested)
         else:
-            order_id = await submit_from_socket(socket, services.store)
+            order_id = await submit_from_socket(socket, services.store, services.max_body_bytes)
             await socket.send_data(_encoder.encode({"type": "accepted", "orderId": order_id}))
+    except FeedStarting as error:
+        await refuse(socket, error, CLOSE_TRY_AGAIN)
+        return
     except (ApiError, InvalidField, CommandConflict) as error:
         await refuse(socket, error, CLOSE_BAD_REQUEST)
         return
-    await follow_order(socket, services.store, read_side, order_id, 0)
+    except Exception as error:  # never a bare 4500: the client gets a message, we a log line
+        log.exception("submit socket failed", exc_info=error)
+        internal = ApiError(500, "internal error; the order may not have been accepted")
+        await refuse(socket, internal, CLOSE_TRY_AGAIN)
+        return
+    await follow_order(socket, services.store, read_side, order_id, after_version)
+
+
+class FeedStarting(ApiError):
+    """The tailer has no start position yet: events committed until it has one would
+    reach neither the history this socket reads nor its queue (the stream would never
+    end), so the client is told to try again, before anything is submitted."""
+
+
+def live_read_side(socket: WebSocket[Any, Any, Any]) -> tuple[ApiServices, ReadSide]:
+    services, read_side = read_side_of(socket)
+    if not read_side.feed.started.is_set():
+        raise FeedStarting(503, "the live feed is starting; try again in a moment")
+    return services, read_side
 
 
 async def follow_order(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -11,19 +10,18 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import HeaderParameter, PathParameter
 
+from api.limit_warnings import limit_warnings
+from api.parameters import MAX_IDEMPOTENCY_KEY, parse_order_id
 from api.presenting import pair_of_submission, present_event
 from api.problems import ApiError, problem_responses
 from api.schemas import EventView, OrderLinks, SubmitAccepted, SubmitOrderBody
 from api.services import EventLog, services_of
-from api.submission_body import decode_body, new_order
+from api.submission_body import decode_body, submit_body
 from api.submit_operation import SubmitOrderOperation
-from commands.submit_order import submit_order
 from domain.status import OrderStatus
 from domain.streams import order_stream
 
-MAX_IDEMPOTENCY_KEY = 200
 _body_decoder = msgspec.json.Decoder(SubmitOrderBody)
-_NUMBER_START = frozenset(b"-0123456789")
 
 
 @post(
@@ -32,9 +30,10 @@ _NUMBER_START = frozenset(b"-0123456789")
     operation_class=SubmitOrderOperation,
     status_code=202,
     summary="Submit an order",
-    description="202 with the new order; 200 with the same order when the Idempotency-Key "
-    "was used before with the same body.",
-    responses=problem_responses(400, 413, 422, 503),
+    description="202 with the new order (a limit order is `armed`, with `warnings` when its "
+    "limit is more than 5 % better than the market); 200 with the same order when the "
+    "Idempotency-Key was used before with the same body.",
+    responses=problem_responses(400, 413, 415, 422, 503),
 )
 async def submit(
     request: Request[Any, Any, Any],
@@ -44,13 +43,15 @@ async def submit(
 ) -> Response[SubmitAccepted]:
     if idempotency_key is not None and not idempotency_key:
         raise ApiError(400, "Idempotency-Key: must not be empty", "Idempotency-Key")
-    command = new_order(decode_body(_body_decoder, await request.body()))
-    outcome = await submit_order(services_of(request).store, command, idempotency_key)
+    body = decode_body(_body_decoder, await request.body())
+    services = services_of(request)
+    command, outcome = await submit_body(services.store, body, idempotency_key)
     base = f"/api/orders/{outcome.order_id}"
     accepted = SubmitAccepted(
         order_id=outcome.order_id,
-        status=OrderStatus.PENDING,
+        status=OrderStatus.PENDING if command.limit_amount_out is None else OrderStatus.ARMED,
         links=OrderLinks(self=base, events=f"{base}/events", stream=f"{base}/stream"),
+        warnings=await limit_warnings(services.quotes, command),
     )
     return Response(accepted, status_code=202 if outcome.created else 200)
 
@@ -71,11 +72,3 @@ async def order_events(
         raise ApiError(404, f"orderId: no order {checked}", "orderId")
     pair = pair_of_submission(events[0])
     return [present_event(event, pair) for event in events]
-
-
-def parse_order_id(raw: str) -> str:
-    """The canonical form of an order id, or a 400 naming `orderId`."""
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise ApiError(400, f"orderId: {raw[:64]!r} is not a UUID", "orderId") from None

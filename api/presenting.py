@@ -18,7 +18,9 @@ from domain.records import RecordedEvent
 from domain.tokens import Token, token_by_symbol
 
 INPUT_AMOUNT_FIELDS = frozenset({"amountIn", "feeAmount"})
-OUTPUT_AMOUNT_FIELDS = frozenset({"amountOut", "expectedAmountOut", "minAmountOut"})
+OUTPUT_AMOUNT_FIELDS = frozenset(
+    {"amountOut", "expectedAmountOut", "minAmountOut", "limitAmountOut"}
+)
 
 
 class OrderPair(msgspec.Struct, frozen=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -16,10 +17,15 @@ from api.problems import ApiError
 from api.services import SERVICES_STATE_KEY, ApiServices
 from db.event_store import PostgresEventStore
 from db.log_head import settled_head
+from db.redis_clients import DEFAULT_TIMEOUT_S
 from db.wakeups import WakeUpListener
 from domain.records import GlobalPosition
-from projections.figures import ReadSideFigures, read_side_figures
-from projections.order_reads import SnapshotReader
+from projections.metric_queries import ReadSideFigures, read_side_figures
+from projections.snapshot_queries import SnapshotReader
+
+
+class LiveFeedStarting(Exception):
+    """The tailer has not read where the log ends yet."""
 
 
 @dataclass
@@ -39,11 +45,19 @@ def read_side_of(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[ApiSer
 
 class ReadSideTasks:
     """Starts and stops what the read side runs in the API process: the wake-up
-    listener and the live feed's tailer (as app start-up and shutdown hooks)."""
+    listener and the live feed's tailer (as app start-up and shutdown hooks).
 
-    def __init__(self, feed: LiveFeed, listener: WakeUpListener) -> None:
+    Start-up waits (at most `start_wait_s`) for the tailer's start position, so the
+    server accepts WebSockets only once it has one; should PostgreSQL not answer in
+    that time the server starts anyway (health, 503s), sockets are told to try again
+    and `/ready` says the live feed is starting."""
+
+    def __init__(
+        self, feed: LiveFeed, listener: WakeUpListener, *, start_wait_s: float = 10.0
+    ) -> None:
         self._feed = feed
         self._listener = listener
+        self._start_wait_s = start_wait_s
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -53,6 +67,14 @@ class ReadSideTasks:
             asyncio.create_task(self._listener.run(self._stop)),
             asyncio.create_task(self._feed.run(self._stop)),
         ]
+        if self._start_wait_s > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._feed.started.wait(), self._start_wait_s)
+
+    async def probe(self) -> None:
+        """The readiness probe of the live feed: ready once it has a start position."""
+        if not self._feed.started.is_set():
+            raise LiveFeedStarting("no start position yet")
 
     async def stop(self) -> None:
         self._stop.set()
@@ -66,8 +88,9 @@ def build_read_side(
     *,
     poll_interval_s: float,
     queue_capacity: int,
+    redis_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> tuple[ReadSide, ReadSideTasks]:
-    listener = WakeUpListener(redis_url)
+    listener = WakeUpListener(redis_url, redis_timeout_s=redis_timeout_s)
 
     async def head() -> GlobalPosition:
         return await settled_head(pool)

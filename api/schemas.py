@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from domain.submission import DEFAULT_SLIPPAGE_BPS, MAX_SLIPPAGE_BPS
+from domain.submission import MAX_SLIPPAGE_BPS
 
 
 class Camel(msgspec.Struct, rename="camel", kw_only=True):
@@ -15,13 +15,18 @@ class Camel(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class SubmitOrderBody(Camel, forbid_unknown_fields=True):
-    """`amountIn` stays raw JSON so "1.5" and 1.5 are both read exactly, never via float."""
+    """Amounts and prices stay raw JSON so "1.5" and 1.5 are both read exactly, never via
+    float; an absent one is empty. `slippageBps` absent is the type's default (50 for
+    market orders, 0 for limit orders)."""
 
     type: str
     token_in: str
     token_out: str
     amount_in: msgspec.Raw
-    slippage_bps: Annotated[int, msgspec.Meta(ge=0, le=MAX_SLIPPAGE_BPS)] = DEFAULT_SLIPPAGE_BPS
+    slippage_bps: Annotated[int, msgspec.Meta(ge=0, le=MAX_SLIPPAGE_BPS)] | None = None
+    limit_price: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    min_amount_out: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    expires_at: datetime | None = None
 
 
 class OrderLinks(Camel):
@@ -30,10 +35,11 @@ class OrderLinks(Camel):
     stream: str
 
 
-class SubmitAccepted(Camel):
+class SubmitAccepted(Camel, omit_defaults=True):
     order_id: str
     status: str
     links: OrderLinks
+    warnings: list[str] = msgspec.field(default_factory=list)  # limit orders: an unlikely limit
 
 
 class EventView(Camel):
@@ -58,10 +64,12 @@ class Health(Camel):
     status: str
 
 
-class Readiness(Camel):
+class Readiness(Camel, omit_defaults=True):
     status: str
     postgres: str
     redis: str
+    # In a process that serves WebSockets: "ok" once its tailer has a start position.
+    live_feed: str | None = None
 
 
 class RouteLegView(Camel):
@@ -98,3 +106,43 @@ class QuoteView(Camel):
     context_slot: int
     route: list[RouteLegView]
     quotes: list[VenueQuoteView]
+
+
+class TokenView(Camel):
+    symbol: str
+    mint: str
+    decimals: int
+    max_amount: str  # the largest amountIn of this token an order may name
+
+
+class PoolView(Camel):
+    venue: str
+    pool: str
+    label: str
+
+
+class PairView(Camel):
+    """`price`: `quote` per one `base` now, after fees (null while the venue is down)."""
+
+    base: str
+    quote: str
+    price: str | None
+    pools: list[PoolView] | None
+
+
+class Universe(Camel):
+    tokens: list[TokenView]
+    pairs: list[PairView]
+
+
+class BalanceView(Camel):
+    token: str
+    amount: str
+
+
+class WalletView(Camel):
+    """`feeBalance`: native SOL, which pays the network fees."""
+
+    address: str
+    balances: list[BalanceView]
+    fee_balance: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
 
 from litestar import Request
@@ -17,6 +18,14 @@ from domain.tokens import Token
 @runtime_checkable  # Litestar checks injected dependencies against their annotation
 class EventLog(EventStore, Protocol):
     """The event store as the API reads it: streams plus the global log."""
+
+    async def first_events(self, stream_ids: Sequence[str]) -> dict[str, RecordedEvent]:
+        """The first event of each stream in one read, by stream id (absent: none)."""
+        ...
+
+    async def command_recorded(self, command_id: str) -> bool:
+        """Whether an append under `command_id` is in the store."""
+        ...
 
     async def read_all(
         self,
@@ -36,6 +45,24 @@ class RouteQuoter(Protocol):
     ) -> RoutePlan: ...
 
 
+class Holdings(Protocol):
+    """What a wallet holds, in atomic units: native lamports and amounts by mint."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def lamports(self) -> int: ...
+    @property
+    def by_mint(self) -> dict[str, int]: ...
+
+
+class WalletReader(Protocol):
+    """The engine's wallet on chain (`GET /api/wallet`). Raises
+    `domain.routing.VenueUnavailable` when the node does not answer."""
+
+    async def holdings(self) -> Holdings: ...
+
+
 # A named probe for /ready: raises (or times out) when its service is down.
 ReadinessProbe = Callable[[], Awaitable[None]]
 
@@ -47,9 +74,16 @@ class ApiServices:
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     max_body_bytes: int = 64 * 1024
+    # Browser origins allowed besides the API's own and loopback (`*`: any).
+    allowed_origins: tuple[str, ...] = ()
     quotes: RouteQuoter | None = None
+    wallet: WalletReader | None = None
     # An `api.read_side.ReadSide` (typed there: that module builds on this one).
     read_side: object = None
+    # The pool's `pop_stats`, for `/metrics`; and the directory every API process
+    # keeps its figures in when there are several (None: this process's own).
+    pool_stats: Callable[[], Mapping[str, int]] | None = None
+    metrics_dir: Path | None = None
 
 
 SERVICES_STATE_KEY = "services"

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from api.presenting import OrderPair, present_legs, present_quotes
 from api.schemas import Camel, RouteLegView, VenueQuoteView
 from domain.amounts import format_amount
+from domain.order_state import OrderState
 from domain.tokens import Token, token_by_symbol
 from projections.rows import chosen_venue
 from projections.snapshot import OrderSnapshot
+
+
+class TriggerQuoteView(Camel):
+    """The quote that fired a limit order: the best route for the whole amount."""
+
+    expected_amount_out: str
+    price_impact: str
+    route: list[RouteLegView]
 
 
 class OrderSnapshotView(Camel):
@@ -37,6 +47,14 @@ class OrderSnapshotView(Camel):
     version: int
     created_at: datetime
     updated_at: datetime
+    # Limit orders (null for market orders); `minAmountOut` is then the limit itself.
+    limit_price: str | None = None
+    expires_at: datetime | None = None
+    triggered_at: datetime | None = None
+    trigger_slot: int | None = None
+    trigger_quote: TriggerQuoteView | None = None
+    filled_after_expiry: bool | None = None
+    cancel_requested: bool = False  # a cancel waits for a sent transaction to end
 
 
 class OrderPage(Camel):
@@ -60,7 +78,10 @@ def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
         quotes=present_quotes(state.quotes, pair),
         chosen_venue=chosen_venue(state.legs),
         expected_amount_out=_amount(state.expected_amount_out, token_out),
-        min_amount_out=_amount(state.min_amount_out, token_out),
+        min_amount_out=_amount(
+            state.min_amount_out if state.limit_amount_out is None else state.limit_amount_out,
+            token_out,
+        ),
         amount_out=_amount(state.amount_out, token_out),
         executed_price=executed_price(state.amount_in, state.amount_out, token_in, token_out),
         tx_hash=state.signature,
@@ -71,7 +92,29 @@ def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
         version=state.version,
         created_at=snapshot.created_at,
         updated_at=snapshot.updated_at,
+        cancel_requested=state.cancel_requested,
+        **_limit_fields(state, pair),
     )
+
+
+def _limit_fields(state: OrderState, pair: OrderPair) -> dict[str, Any]:
+    if state.limit_amount_out is None:
+        return {}
+    quote = state.trigger_quote
+    return {
+        "limit_price": state.limit_price,
+        "expires_at": state.expires_at,
+        "triggered_at": state.triggered_at,
+        "trigger_slot": state.trigger_slot,
+        "trigger_quote": None
+        if quote is None
+        else TriggerQuoteView(
+            expected_amount_out=format_amount(quote.expected_amount_out, pair.token_out),
+            price_impact=quote.price_impact,
+            route=present_legs(quote.legs, pair),
+        ),
+        "filled_after_expiry": state.filled_after_expiry,
+    }
 
 
 def executed_price(

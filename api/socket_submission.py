@@ -8,12 +8,11 @@ from typing import Any
 import msgspec
 from litestar import WebSocket
 
-from api.orders import MAX_IDEMPOTENCY_KEY
+from api.parameters import MAX_IDEMPOTENCY_KEY
 from api.problems import ApiError
 from api.schemas import SubmitOrderBody
 from api.services import EventLog
-from api.submission_body import decode_body, new_order
-from commands.submit_order import submit_order
+from api.submission_body import decode_body, submit_body
 
 FIRST_MESSAGE_TIMEOUT_S = 30.0
 
@@ -25,17 +24,23 @@ class SocketSubmission(SubmitOrderBody, forbid_unknown_fields=True):
 _decoder = msgspec.json.Decoder(SocketSubmission)
 
 
-async def submit_from_socket(socket: WebSocket[Any, Any, Any], store: EventLog) -> str:
-    """Read the first message, submit the order it describes; its order id."""
+async def submit_from_socket(
+    socket: WebSocket[Any, Any, Any], store: EventLog, max_body_bytes: int
+) -> str:
+    """Read the first message, submit the order it describes; its order id. The message
+    has the HTTP body's limit."""
     try:
         raw = await asyncio.wait_for(socket.receive_data("text"), FIRST_MESSAGE_TIMEOUT_S)
     except TimeoutError:
         raise ApiError(400, "body: send the order as the first message", "body") from None
-    body = decode_body(_decoder, raw.encode() if isinstance(raw, str) else raw)
+    data = raw.encode() if isinstance(raw, str) else raw
+    if len(data) > max_body_bytes:
+        limit = f"{max_body_bytes // 1024} KiB" if max_body_bytes >= 1024 else f"{max_body_bytes} B"
+        raise ApiError(413, f"body: the message is larger than the {limit} limit", "body")
+    body = decode_body(_decoder, data)
     key = body.idempotency_key
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
         limit = f"1..{MAX_IDEMPOTENCY_KEY}"
         raise ApiError(400, f"idempotencyKey: must be {limit} characters", "idempotencyKey")
-    command = new_order(body)
-    outcome = await submit_order(store, command, key)
+    _, outcome = await submit_body(store, body, key)
     return outcome.order_id

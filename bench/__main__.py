@@ -1,125 +1,134 @@
-"""Every benchmark of `bench/` in one go, then one report: `bench/results/report.md`
-(each figure with its workload, the machine's cores, and the baseline it is a ratio
-to) and `bench/results/latency.png` (p50/p99 of every latency measured).
+"""Every benchmark of `bench/` in one go, then one report from their results:
+`bench/results/report.md` (each figure with its workload, the machine's cores, and the
+baseline it is a ratio to), `bench/results/report.json` (every result, typed as each
+benchmark returns it), and the charts `latency.png` (latency distributions as ECDFs)
+and `throughput.png` (orders final per second during each burst).
 
     .venv/bin/python -m bench            # small sizes: a few minutes on 2 cores
     .venv/bin/python -m bench --full     # the sizes of the issues' acceptance runs
 
 Each benchmark runs as its own `python -m bench.<name>` process, exactly as a person
-would run it; its output is kept in the report, and its figures are read from it.
+would run it, and hands its result back as JSON (`--result-json`): nothing is read
+from what it prints. A new benchmark (a soak, say) joins by an entry in `BENCHMARKS`;
+the throughput series its result returns join the throughput chart.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
-from bench.figures import Figure, figures_of, latencies_of
-from bench.png_chart import bar_chart
-from db.migrate import migrate
-from tests.support.servers import fresh_database, postgres_admin_url
+import msgspec
+
+from bench.charts import latency_chart, throughput_chart
+from bench.cpmm_program import CpmmProgramResult
+from bench.e2e_result import E2eResult
+from bench.global_log_result import GlobalLogResult
+from bench.idle import IdleResult
+from bench.limit_result import LimitResult
+from bench.measures import Result
+from bench.replay_rate import ReplayResult
+from bench.report import Report, Run, markdown
+from bench.soak import SoakResult
+from bench.submit_result import SubmitResult
+from bench.user_load import UserLoadResult
+from bench.ws_fanout_result import FanoutResult
 
 RESULTS = Path(__file__).resolve().parent / "results"
-P50, P99 = (66, 133, 244), (219, 68, 55)
-# name -> (small arguments, full arguments)
-RUNS: dict[str, tuple[list[str], list[str]]] = {
-    "submit": (
+
+
+class Benchmark(msgspec.Struct, frozen=True):
+    result: type[Any]  # the Struct its --result-json holds
+    small: list[str]
+    full: list[str]
+
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "submit": Benchmark(
+        SubmitResult,
         ["--orders", "3000", "--concurrency", "32", "--rounds", "1"],
         ["--orders", "20000", "--concurrency", "64", "--rounds", "3"],
     ),
-    "e2e": (
+    "e2e": Benchmark(
+        E2eResult,
         ["--orders", "300", "--realistic", "50", "--singles", "5", "--rounds", "1"],
         ["--orders", "2000", "--realistic", "1000"],
     ),
-    "ws_fanout": (
+    "ws_fanout": Benchmark(
+        FanoutResult,
         ["--clients", "200", "--rate", "500", "--stalled", "20"],
         ["--clients", "1000", "--rate", "2000", "--stalled", "100"],
     ),
-    "replay_rate": (["--events", "100000"], ["--events", "1000000"]),
-    "global_log_load": (["--rounds", "1"], ["--rounds", "3"]),
+    "replay_rate": Benchmark(ReplayResult, ["--events", "100000"], ["--events", "1000000"]),
+    "global_log_load": Benchmark(GlobalLogResult, ["--rounds", "1"], ["--rounds", "3"]),
+    "idle": Benchmark(IdleResult, ["--seconds", "20"], ["--seconds", "60"]),
+    "user_load": Benchmark(
+        UserLoadResult,
+        ["--seconds", "5", "--rounds", "1", "--burst", "200"],
+        ["--seconds", "10", "--rounds", "3", "--burst", "2000"],
+    ),
+    "soak": Benchmark(SoakResult, ["--minutes", "2", "--rate", "50"], ["--minutes", "30"]),
+    "limit": Benchmark(
+        LimitResult,
+        ["--orders", "1000,10000", "--slots", "30"],
+        ["--orders", "1000,10000,100000"],
+    ),
+    "cpmm_program": Benchmark(
+        CpmmProgramResult,
+        ["--swaps", "2000", "--rounds", "3"],
+        ["--swaps", "10000", "--rounds", "5"],
+    ),
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="the acceptance sizes (long)")
-    parser.add_argument("--only", nargs="*", choices=list(RUNS), help="a subset of benchmarks")
+    parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), help="a subset of them")
     args = parser.parse_args()
-    outputs: dict[str, tuple[list[str], str]] = {}
-    for name in args.only or list(RUNS):
-        argv = RUNS[name][1 if args.full else 0]
-        outputs[name] = (argv, _run(name, argv))
-    figures = [figure for name, (_, out) in outputs.items() for figure in figures_of(name, out)]
     command = "python -m bench" + (" --full" if args.full else "")
+    runs: dict[str, Run] = {}
+    results: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory(prefix="oe-bench-") as scratch:
+        for name in args.only or list(BENCHMARKS):
+            benchmark = BENCHMARKS[name]
+            argv = benchmark.full if args.full else benchmark.small
+            runs[name], result = _run(name, argv, benchmark.result, Path(scratch))
+            if result is not None:
+                results[name] = result
+    report = Report.made(command, runs, results)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "report.md").write_text(_report(command, figures, outputs))
-    rows = [(label, [(p50, P50), (p99, P99)]) for label, p50, p99 in latencies_of(outputs)]
-    if rows:
-        png = bar_chart(
-            "LATENCY P50 AND P99, " + command.upper(), rows, [("P50", P50), ("P99", P99)]
-        )
-        (RESULTS / "latency.png").write_bytes(png)
-    print(f"wrote {RESULTS / 'report.md'} and {RESULTS / 'latency.png'}")
+    (RESULTS / "report.json").write_bytes(msgspec.json.format(msgspec.json.encode(report)))
+    (RESULTS / "report.md").write_text(markdown(report))
+    latencies = {label: d for r in results.values() for label, d in r.latencies().items()}
+    latency_chart(latencies, f"Latency distributions, {command}", RESULTS / "latency.png")
+    series = [run for r in results.values() for run in r.throughput()]
+    throughput_chart(series, f"Throughput during each burst, {command}", RESULTS / "throughput.png")
+    print(f"wrote report.md, report.json, latency.png and throughput.png in {RESULTS}")
 
 
-def _run(name: str, argv: list[str]) -> str:
+def _run(name: str, argv: list[str], kind: type[Any], scratch: Path) -> tuple[Run, Result | None]:
+    """Run `bench.<name>`; its printed output (kept for the report) and its result.
+    Its progress bars go straight to this terminal."""
     print(f"== bench.{name} {' '.join(argv)}", flush=True)
-    if name == "global_log_load":  # it wants a migrated scratch database of its own
-        with fresh_database(postgres_admin_url(), prefix="oe_bench") as url:
-            migrate(url)
-            return _capture(name, [*argv, "--database-url", url])
-    return _capture(name, argv)
-
-
-def _capture(name: str, argv: list[str]) -> str:
+    path = scratch / f"{name}.json"
     completed = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}", *argv],
-        capture_output=True,
+        [sys.executable, "-m", f"bench.{name}", *argv, "--result-json", str(path)],
+        stdout=subprocess.PIPE,
         text=True,
         timeout=3600,
         check=False,
     )
     print(completed.stdout, end="", flush=True)
-    if completed.returncode != 0:
-        print(completed.stderr[-4000:], file=sys.stderr)
-        return completed.stdout + f"\n(exit status {completed.returncode})\n"
-    return completed.stdout
-
-
-def _report(command: str, figures: list[Figure], outputs: dict[str, tuple[list[str], str]]) -> str:
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        "# Benchmark report",
-        "",
-        f"Made by `.venv/bin/{command}` on {now}: {os.cpu_count()} cores"
-        f" ({platform.processor() or platform.machine()}), Python {platform.python_version()},"
-        " PostgreSQL and Redis on the same machine. Latency plot: `latency.png`.",
-        "",
-        "| benchmark | figure | value | workload | baseline | ratio to baseline |",
-        "|---|---|---:|---|---|---:|",
-        *(
-            f"| {f.benchmark} | {f.name} | {f.value} | {f.workload} | {f.baseline} | {f.ratio} |"
-            for f in figures
-        ),
-        "",
-        "## Output of each run",
-        "",
-    ]
-    for name, (argv, output) in outputs.items():
-        lines += [
-            f"`python -m bench.{name} {' '.join(argv)}`",
-            "",
-            "```",
-            output.strip(),
-            "```",
-            "",
-        ]
-    return "\n".join(lines)
+    run = Run(argv, completed.stdout, completed.returncode)
+    if completed.returncode != 0 or not path.exists():
+        return run, None
+    result: Result = msgspec.json.decode(path.read_bytes(), type=kind)
+    return run, result
 
 
 if __name__ == "__main__":

@@ -12,56 +12,64 @@ this module measures both, so that "N at once against one alone" has a baseline.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import statistics
 import time
 
-from domain.signatures import b58encode
+from bench.e2e_result import ChainAlone
+from commands.chain_types import SignedTransaction, SwapLeg, SwapRequest
 from domain.tokens import token_by_symbol
-from workers.venue import SimulatorVenue
-from workers.wire import LegOrder, SwapTransaction
+from orderengine.progress import progress_bar
+from workers.solana.connect import SolanaClients, connect
+from workers.solana.wallet import load_keypair
 
 FINAL_COMMITMENTS = ("confirmed", "finalized")
-STATUS_CHUNK = 256  # the simulator's limit per status request
+STATUS_CHUNK = 256  # Solana's limit per getSignatureStatuses
 PRIORITY_FEE = 10_000  # micro-lamports per CU, the engine's default PRIORITY_FEE
+AMOUNT_IN = 10**7  # lamports; each swap adds its index, so each has its own signature
 
 
-async def _swaps(venue: SimulatorVenue, tag: str, count: int) -> list[SwapTransaction]:
-    """`count` small SOL -> USDC swaps on the best pool, each with its own signature."""
+async def _swaps(chain: SolanaClients, count: int) -> list[SignedTransaction]:
+    """`count` small SOL -> USDC swaps on the best pool, signed as the engine signs."""
     sol, usdc = token_by_symbol("SOL"), token_by_symbol("USDC")
     ladder, latest = await asyncio.gather(
-        venue.ladder(sol.mint, usdc.mint, [10**7]), venue.latest_blockhash()
+        chain.quotes.ladder(sol.mint, usdc.mint, [AMOUNT_IN]), chain.rpc.latest_blockhash()
     )
-    pool = max(ladder.pools, key=lambda p: int(p.quotes[0].out_amount or 0)).amm_key
+    pool = max(ladder.pools, key=lambda p: int(p.quotes[0].out_amount or 0))
     return [
-        SwapTransaction(
-            signature=b58encode(hashlib.sha512(f"chain-alone:{tag}:{i}".encode()).digest()),
-            input_mint=sol.mint,
-            output_mint=usdc.mint,
-            legs=[LegOrder(pool=pool, amount_in=str(10**7))],
-            min_amount_out="0",  # landing is measured here, not slippage
-            last_valid_block_height=latest.last_valid_block_height,
-            compute_unit_price=PRIORITY_FEE,
-            recent_blockhash=latest.blockhash,
+        await chain.wallet.build(
+            SwapRequest(
+                input_mint=sol.mint,
+                output_mint=usdc.mint,
+                legs=(
+                    SwapLeg(
+                        pool=pool.amm_key,
+                        venue=pool.venue,
+                        amount_in=AMOUNT_IN + i,
+                        min_amount_out=0,  # landing is measured here, not slippage
+                    ),
+                ),
+                compute_unit_price=PRIORITY_FEE,
+                memo=f"bench.chain_alone:{i}",
+            ),
+            latest,
         )
         for i in range(count)
     ]
 
 
-async def confirm_all(venue: SimulatorVenue, tag: str, count: int, poll_s: float) -> float:
+async def confirm_all(chain: SolanaClients, count: int, poll_s: float) -> float:
     """Seconds from sending `count` swaps at once until every one is confirmed."""
-    swaps = await _swaps(venue, tag, count)
+    swaps = await _swaps(chain, count)
     started = time.monotonic()
-    await asyncio.gather(*(venue.send_transaction(swap) for swap in swaps))
+    await asyncio.gather(*(chain.rpc.send_transaction(swap.transaction) for swap in swaps))
     waiting = [swap.signature for swap in swaps]
     while waiting:
         await asyncio.sleep(poll_s)
         chunks = [waiting[i : i + STATUS_CHUNK] for i in range(0, len(waiting), STATUS_CHUNK)]
-        answers = await asyncio.gather(*(venue.signature_statuses(c) for c in chunks))
-        statuses = [status for answer in answers for status in answer.value]
-        for status in statuses:
-            if status is not None and status.state in ("failed", "expired"):
-                raise RuntimeError(f"{status.signature} {status.state}: {status.err}")
+        answers = await asyncio.gather(*(chain.rpc.signature_statuses(c) for c in chunks))
+        statuses = [status for answer in answers for status in answer]
+        for signature, status in zip(waiting, statuses, strict=True):
+            if status is not None and status.failed:
+                raise RuntimeError(f"{signature} failed on chain")
         waiting = [
             signature
             for signature, status in zip(waiting, statuses, strict=True)
@@ -70,29 +78,19 @@ async def confirm_all(venue: SimulatorVenue, tag: str, count: int, poll_s: float
     return time.monotonic() - started
 
 
-async def chain_alone(
-    url: str, burst: int, singles: int, rounds: int, poll_s: float
-) -> tuple[float, float]:
-    """Print the chain's own "all at once against one alone"; returns (all confirmed
-    after, median of the rounds; one transaction's median latency) in seconds."""
-    venue = SimulatorVenue(url, max_connections=64)
+async def chain_alone(url: str, burst: int, singles: int, rounds: int, poll_s: float) -> ChainAlone:
+    """The chain's own "all at once against one alone": `singles` swaps sent one at a
+    time, then `rounds` bursts of `burst` swaps."""
+    # Its own wallet: the engine's is busy elsewhere, and a blockhash shared with it
+    # could give the same transaction twice.
+    chain = connect(url, url, load_keypair("", seed=-1), max_connections=64)
     try:
-        alone = [await confirm_all(venue, f"one-{i}", 1, poll_s) for i in range(singles)]
-        single = statistics.median(alone)
-        print(
-            f"chain alone, one transaction at a time ({singles}): confirmed after"
-            f" p50 {1000 * single:.0f} ms (min {1000 * min(alone):.0f}, max"
-            f" {1000 * max(alone):.0f})",
-            flush=True,
-        )
-        spans = [await confirm_all(venue, f"burst-{r}", burst, poll_s) for r in range(rounds)]
+        alone = [await confirm_all(chain, 1, poll_s) for _ in range(singles)]
+        with progress_bar(f"chain alone, {burst} at once", "bursts") as progress:
+            spans = []
+            for r in range(rounds):
+                spans.append(await confirm_all(chain, burst, poll_s))
+                progress(r + 1, rounds)
     finally:
-        await venue.close()
-    span = statistics.median(spans)
-    rounds_text = ", ".join(f"{s:.2f}" for s in spans)
-    print(
-        f"chain alone, {burst} at once: all confirmed after {span:.2f} s (median of"
-        f" {rounds_text}) = {span / single:.2f} x one transaction's p50",
-        flush=True,
-    )
-    return span, single
+        await chain.close()
+    return ChainAlone(burst, alone, spans)

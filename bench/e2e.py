@@ -1,6 +1,8 @@
 """End-to-end benchmark of execution: orders submitted at once, until every one is final.
 
     python -m bench.e2e --orders 2000                      # time scale 0 only
+    python -m bench.e2e --orders 2000 --ledger litesvm     # CPMM pools in the real program
+    python -m bench.e2e --orders 2000 --mix cpmm           # every order through the CPMM pool
     python -m bench.e2e --orders 2000 --realistic 1000     # and 1,000 at 400 ms slots
 
 The realistic run (bench.realistic) sets each burst against the median of
@@ -20,10 +22,24 @@ import asyncio
 
 import psycopg
 
-from bench.engine_runs import Latency, latencies, log_head, ready, report, simulator, submit
+from bench.command import run_benchmark
+from bench.e2e_result import Burst, E2eResult, InstantRun, StageEnd, StageWait
+from bench.engine_runs import (
+    CPMM_ORDERS,
+    PAIRS,
+    engine_cpu_s,
+    latencies,
+    log_head,
+    ready,
+    simulator,
+    simulator_cpu_s,
+    submit,
+    wait_final,
+)
 from bench.realistic import run_realistic
 from tests.support.engine import Engine, running_engine
 from tests.support.servers import postgres_admin_url, redis_url
+from tests.support.simulator_process import SimulatorProcess
 
 # Where an order's time goes: the wait between each event and the one before it.
 _STAGES = """
@@ -50,47 +66,80 @@ FROM events WHERE global_position > %s GROUP BY 1 ORDER BY 3
 """
 
 
-async def run(engine: Engine, count: int, timeout_s: float, workers: int) -> list[Latency]:
-    """A warm-up order, then `count` at once; prints where their time went."""
-    await ready(engine, workers)
+async def _instant(
+    engine: Engine, sim: SimulatorProcess, count: int, args: argparse.Namespace
+) -> InstantRun:
+    """A warm-up order, then `count` at once, and where their time went."""
+    await ready(engine, args.workers)
     await submit(engine.database_url, 1)  # warm-up: connections open, code paths hot
-    await engine.wait_for_final(1, timeout_s)
+    await engine.wait_for_final(1, args.timeout)
     after = log_head(engine.database_url)
-    await submit(engine.database_url, count)
-    await engine.wait_for_final(count + 1, timeout_s)
+    cpu_before, simulator_before = engine_cpu_s(engine), simulator_cpu_s(sim)
+    await submit(engine.database_url, count, CPMM_ORDERS if args.mix == "cpmm" else PAIRS)
+    await wait_final(engine, count + 1, args.timeout, f"{count} at once, instant venue")
+    cpu_s = engine_cpu_s(engine) - cpu_before
+    simulator_s = simulator_cpu_s(sim) - simulator_before
     with psycopg.connect(engine.database_url) as conn:
-        for stage, count, avg_ms, p50_ms in conn.execute(_STAGES, (after,)).fetchall():
-            print(f"  {stage:<42} {count:>6} avg {avg_ms:>8} ms  p50 {p50_ms:>8} ms")
-        for kind, count, last_ms in conn.execute(_LAST, (after, after)).fetchall():
-            print(f"  last {kind:<37} {count:>6} at +{last_ms} ms")
-    return latencies(engine.database_url, after)
+        stages = conn.execute(_STAGES, (after,)).fetchall()
+        ends = conn.execute(_LAST, (after, after)).fetchall()
+    title = f"time scale 0, {args.workers} workers x {args.threads} threads"
+    if args.ledger != "math":
+        title += f", CPMM pools in {args.ledger}"
+    if args.mix == "cpmm":
+        title += ", every order MEME->SOL on the CPMM pool"
+    return InstantRun(
+        workers=args.workers,
+        threads=args.threads,
+        stages=[StageWait(str(s), int(n), float(avg), float(p50)) for s, n, avg, p50 in stages],
+        ends=[StageEnd(str(kind), int(n), float(at)) for kind, n, at in ends],
+        burst=Burst.of_rows(title, latencies(engine.database_url, after)),
+        engine_cpu_s=cpu_s,
+        simulator_cpu_s=simulator_s,
+    )
 
 
-def scenario(args: argparse.Namespace, count: int, settings: dict[str, str]) -> None:
+def run(args: argparse.Namespace) -> E2eResult:
+    """The instant-venue burst, then (with `--realistic N`) the 400 ms slot run."""
+    common = {"WORKER_THREADS": str(args.threads), "LOG_LEVEL": "WARNING", "INFLIGHT_LIMIT": "0"}
+    settings = {**common, "POLL_INTERVAL_MS": "0", "DISPATCH_POLL_MS": "10"}
     with (
-        simulator(0.0) as url,
+        simulator(0.0, ledger=args.ledger) as sim,
         running_engine(
-            postgres_admin_url(), redis_url(), url, workers=args.workers, settings=settings
+            postgres_admin_url(), redis_url(), sim.url, workers=args.workers, settings=settings
         ) as engine,
     ):
-        rows = asyncio.run(run(engine, count, args.timeout, args.workers))
-    report(f"time scale 0, {args.workers} workers x {args.threads} threads", rows)
+        instant = asyncio.run(_instant(engine, sim, args.orders, args))
+    realistic = run_realistic(args, common) if args.realistic else None
+    return E2eResult(instant, realistic)
+
+
+def show(result: E2eResult) -> None:
+    print("\n".join(result.lines()), flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=1000, help="orders at time scale 0")
     parser.add_argument("--realistic", type=int, default=0, help="orders at 400 ms slots (0: skip)")
+    parser.add_argument(
+        "--ledger",
+        choices=["math", "litesvm"],
+        default="math",
+        help="where the simulator's CPMM pools execute (SIMULATOR_LEDGER; instant run only)",
+    )
+    parser.add_argument(
+        "--mix",
+        choices=["pairs", "cpmm"],
+        default="pairs",
+        help="the burst's orders: the benchmarks' three pairs, or about 10,000 MEME->SOL"
+        " each, no two alike (routed through the Raydium CPMM pool; instant run only)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--singles", type=int, default=21, help="orders alone, one at a time")
     parser.add_argument("--rounds", type=int, default=3, help="bursts of --realistic orders")
-    args = parser.parse_args()
-    common = {"WORKER_THREADS": str(args.threads), "LOG_LEVEL": "WARNING", "INFLIGHT_LIMIT": "0"}
-    scenario(args, args.orders, {**common, "POLL_INTERVAL_MS": "0", "DISPATCH_POLL_MS": "10"})
-    if args.realistic:
-        run_realistic(args, common)
+    run_benchmark(parser, run, show)
 
 
 if __name__ == "__main__":

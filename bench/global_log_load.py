@@ -12,14 +12,21 @@ import argparse
 import asyncio
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 import msgspec
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from bench.command import run_benchmark
+from bench.global_log_result import NAIVE, PROTOCOL, GlobalLogResult, ReaderRound
 from db.event_store import PostgresEventStore
+from db.migrate import migrate
+from db.pool import create_pool
 from domain.records import START, ConcurrencyConflict, EventMetadata, GlobalPosition, NewEvent
+from orderengine.progress import progress_bar
+from tests.support.servers import fresh_database, postgres_admin_url
 
 # A reader returns the next page after its own cursor; None means "no new events".
 Reader = Callable[[], Awaitable[list[tuple[str, str, int]] | None]]
@@ -154,42 +161,52 @@ async def _drain(
 
 
 def _event(worker: int) -> NewEvent:
-    import uuid
-
     return NewEvent(str(uuid.uuid4()), "Noted", b'{"n":1}', EventMetadata(actor=f"w{worker}"))
 
 
-async def _compare(database_url: str, rounds: int) -> None:
-    from db.pool import create_pool
-
+async def _compare(database_url: str, rounds: int) -> GlobalLogResult:
     pool = create_pool(database_url, min_size=4, max_size=16, acquire_timeout_s=10)
     await pool.open(wait=True)
     store = PostgresEventStore(pool)
+    readers: list[tuple[str, Callable[[], Reader]]] = [
+        (PROTOCOL, lambda: protocol_reader(store)),
+        (NAIVE, lambda: naive_reader(pool)),
+    ]
+    results = []
     try:
-        readers: list[tuple[str, Callable[[], Reader]]] = [
-            ("protocol (tx_id, global_position) below xmin", lambda: protocol_reader(store)),
-            ("naive global_position > last", lambda: naive_reader(pool)),
-        ]
-        for name, make in readers:
-            for round_ in range(rounds):
-                outcome = await run_load(store, make(), seed=round_)
-                print(
-                    f"{name}: committed={len(outcome.committed)} lost={outcome.lost}"
-                    f" ({100 * outcome.lost / len(outcome.committed):.2f} %)"
-                    f" duplicated={outcome.duplicated}"
-                    f" out-of-order streams={len(outcome.out_of_order_streams())}"
-                    f" in {outcome.seconds:.1f}s"
-                )
+        with progress_bar("concurrent writers, one reader", "rounds") as progress:
+            for name, make in readers:
+                for round_ in range(rounds):
+                    outcome = await run_load(store, make(), seed=round_)
+                    results.append(
+                        ReaderRound(
+                            name, len(outcome.committed), outcome.lost, outcome.duplicated,
+                            len(outcome.out_of_order_streams()), outcome.seconds,
+                        )
+                    )  # fmt: skip
+                    progress(len(results), rounds * len(readers))
     finally:
         await pool.close()
+    return GlobalLogResult(results)
+
+
+def show(result: GlobalLogResult) -> None:
+    print("\n".join(result.lines()))
+
+
+def run(args: argparse.Namespace) -> GlobalLogResult:
+    if args.database_url:
+        return asyncio.run(_compare(args.database_url, args.rounds))
+    with fresh_database(postgres_admin_url(), prefix="oe_bench") as url:
+        migrate(url)
+        return asyncio.run(_compare(url, args.rounds))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url", required=True, help="a migrated scratch database")
+    parser.add_argument("--database-url", help="a migrated scratch database (default: a fresh one)")
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    asyncio.run(_compare(args.database_url, args.rounds))
+    run_benchmark(parser, run, show)
 
 
 if __name__ == "__main__":

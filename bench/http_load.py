@@ -12,8 +12,6 @@ from collections.abc import Callable
 
 import msgspec
 
-from workers.http import parse_response_head
-
 
 class LoadResult(msgspec.Struct):
     latencies_s: list[float]
@@ -78,3 +76,17 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     if length:
         await reader.readexactly(length)
     return status
+
+
+def parse_response_head(head: bytes) -> tuple[int, int, bool]:
+    """(status, Content-Length, keep-alive) of an HTTP/1.1 response head."""
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    length, keep_alive = 0, True
+    for line in lines:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "connection":
+            keep_alive = value.strip().lower() != "close"
+    return int(status_line.split(" ", 2)[1]), length, keep_alive

@@ -14,19 +14,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import time
 import uuid
 
+import msgspec
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from bench.command import run_benchmark
+from bench.measures import Distribution, Figure, Throughput, ratio
 from db.event_store import PostgresEventStore
 from db.log_head import settled_head
 from db.migrate import migrate
 from db.pool import create_pool
 from domain.events import encode_event_data, event_type
 from domain.records import START, GlobalPosition
+from orderengine.progress import progress_bar
 from projections.rebuild import rebuild
 from tests.support.order_histories import confirmed_history
 from tests.support.servers import fresh_database, postgres_admin_url
@@ -34,43 +37,93 @@ from tests.support.servers import fresh_database, postgres_admin_url
 TX_EVENTS = 20_000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=5_000)
-    args = parser.parse_args()
+class ReplayRun(msgspec.Struct, frozen=True):
+    verify: bool
+    events: int
+    orders: int
+    seconds: float
+    differences: int
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+class ReplayResult(msgspec.Struct, frozen=True):
+    loaded: int
+    load_seconds: float
+    batch_size: int
+    raw_rate: float  # read_all over the whole log, events/s: the ceiling
+    runs: list[ReplayRun]
+
+    def figures(self) -> list[Figure]:
+        first = self.runs[0]
+        workload = f"{first.events:,} events of {first.orders:,} market orders"
+        base = f"raw read_all of the log: {self.raw_rate:,.0f} events/s"
+        return [
+            Figure("replay_rate", f"replay{' --verify' if run.verify else ''} events/s",
+                   f"{run.rate:,.0f}", workload, base, ratio(run.rate, self.raw_rate))
+            for run in self.runs
+        ]  # fmt: skip
+
+    def latencies(self) -> dict[str, Distribution]:
+        return {}
+
+    def throughput(self) -> list[Throughput]:
+        return []
+
+
+def run(args: argparse.Namespace) -> ReplayResult:
     admin = os.environ.get("DATABASE_URL") or postgres_admin_url()
     with fresh_database(admin, prefix="oe_bench_replay") as url:
         migrate(url)
-        asyncio.run(_benchmark(url, args.events, args.batch_size))
+        return asyncio.run(_benchmark(url, args.events, args.batch_size))
 
 
-async def _benchmark(database_url: str, events: int, batch_size: int) -> None:
+def show(result: ReplayResult) -> None:
+    print(f"loaded {result.loaded:,} events in {result.load_seconds:.1f} s")
+    print(
+        f"raw read of the log (read_all, {result.batch_size:,}/batch):"
+        f" {result.raw_rate:,.0f} events/s"
+    )
+    for run in result.runs:
+        print(
+            f"replay{' --verify' if run.verify else ''}: {run.events:,} events ->"
+            f" {run.orders:,} orders in {run.seconds:.1f} s = {run.rate:,.0f} events/s"
+            f" ({100 * run.rate / result.raw_rate:.0f} % of the raw read rate);"
+            f" differences: {run.differences}",
+            flush=True,
+        )
+
+
+async def _benchmark(database_url: str, events: int, batch_size: int) -> ReplayResult:
     started = time.perf_counter()
     loaded = await _load(database_url, events)
-    print(f"loaded {loaded:,} events in {time.perf_counter() - started:.1f} s", flush=True)
+    load_seconds = time.perf_counter() - started
     pool = create_pool(
         database_url, min_size=2, max_size=4, acquire_timeout_s=30, statement_timeout_ms=120_000
     )
     await pool.open(wait=True)
     store = PostgresEventStore(pool)
+    runs = []
     try:
         await _wait_until_settled(pool)
         raw_rate = await _raw_read_rate(store, batch_size)
-        print(f"raw read of the log (read_all, {batch_size:,}/batch): {raw_rate:,.0f} events/s")
         async with await AsyncConnection.connect(database_url, autocommit=True) as conn:
             for verify in (False, True):
-                outcome = await rebuild(conn, store, verify=verify, batch_size=batch_size)
-                rate = outcome.events / outcome.seconds
-                print(
-                    f"replay{' --verify' if verify else ''}: {outcome.events:,} events ->"
-                    f" {outcome.orders:,} orders in {outcome.seconds:.1f} s = {rate:,.0f} events/s"
-                    f" ({100 * rate / raw_rate:.0f} % of the raw read rate);"
-                    f" differences: {len(outcome.differences)}",
-                    flush=True,
-                )
+                with progress_bar(f"replay{' --verify' if verify else ''}", "events") as bar:
+                    outcome = await rebuild(
+                        conn, store, verify=verify, batch_size=batch_size, progress=bar
+                    )
+                runs.append(
+                    ReplayRun(
+                        verify, outcome.events, outcome.orders, outcome.seconds,
+                        len(outcome.differences),
+                    )
+                )  # fmt: skip
     finally:
         await pool.close()
+    return ReplayResult(loaded, load_seconds, batch_size, raw_rate, runs)
 
 
 async def _wait_until_settled(pool: AsyncConnectionPool[AsyncConnection]) -> None:
@@ -99,21 +152,23 @@ async def _load(database_url: str, total: int) -> int:
     templates = [_template(attempts) for attempts in (1, 2, 3)]
     written, orders = 0, 0
     rows: list[tuple[str, int, str, str, str, str]] = []
-    async with await AsyncConnection.connect(database_url, autocommit=True) as conn:
-        while written + len(rows) < total:
-            order_id = str(uuid.uuid4())
-            for version, (kind, data) in enumerate(templates[orders % 3], start=1):
-                stored = data.replace("ORDER_ID", order_id)
-                rows.append((f"order-{order_id}", version, str(uuid.uuid4()), kind, stored, "{}"))
-            orders += 1
-            if len(rows) >= TX_EVENTS:
+    with progress_bar("loading the log", "events") as progress:
+        async with await AsyncConnection.connect(database_url, autocommit=True) as conn:
+            while written + len(rows) < total:
+                order_id = str(uuid.uuid4())
+                for version, (kind, data) in enumerate(templates[orders % 3], start=1):
+                    stored = data.replace("ORDER_ID", order_id)
+                    event_id = str(uuid.uuid4())
+                    rows.append((f"order-{order_id}", version, event_id, kind, stored, "{}"))
+                orders += 1
+                if len(rows) >= TX_EVENTS:
+                    await _copy(conn, rows)
+                    written, rows = written + len(rows), []
+                    progress(written, total)
+            if rows:
                 await _copy(conn, rows)
-                written, rows = written + len(rows), []
-                sys.stderr.write(f"\rloading {written:,}/{total:,}")
-        if rows:
-            await _copy(conn, rows)
-            written += len(rows)
-    sys.stderr.write("\n")
+                written += len(rows)
+        progress(written, max(total, written))
     return written
 
 
@@ -133,6 +188,13 @@ async def _copy(conn: AsyncConnection, rows: list[tuple[str, int, str, str, str,
     ):
         for row in rows:
             await copy.write_row(row)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=5_000)
+    run_benchmark(parser, run, show)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ import uuid
 import httpx
 import msgspec
 
+from bench.command import run_benchmark
 from bench.http_load import LoadResult, post_request, run_load
+from bench.submit_result import Round, SubmitResult
 from commands.envelopes import wrap_events
 from db.event_store import PostgresEventStore
 from db.migrate import migrate
@@ -32,6 +34,7 @@ from domain.commands import SubmitOrder
 from domain.order import decide
 from domain.records import EventMetadata
 from domain.streams import order_stream
+from orderengine.progress import progress_bar
 from tests.support.servers import free_port, fresh_database, postgres_admin_url
 
 ORDER = msgspec.json.encode(
@@ -39,34 +42,46 @@ ORDER = msgspec.json.encode(
 )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--orders", type=int, default=20_000)
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--api-processes", type=int, default=2)
-    parser.add_argument("--idempotency-keys", action="store_true", help="send a key per order")
-    parser.add_argument("--rounds", type=int, default=3, help="report the median round")
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> SubmitResult:
+    """Rounds of submissions through the API, each followed by the same appends
+    straight through the store, on a scratch database dropped after."""
     admin = os.environ.get("DATABASE_URL") or postgres_admin_url()
     with fresh_database(admin, prefix="oe_bench") as url:
         migrate(url)
-        asyncio.run(_benchmark(url, args))
+        api_rounds, raw_rounds = asyncio.run(_benchmark(url, args))
+    return SubmitResult(
+        orders=args.orders,
+        concurrency=args.concurrency,
+        api_processes=args.api_processes,
+        idempotency_keys=args.idempotency_keys,
+        cores=os.cpu_count() or 1,
+        api_rounds=[Round.of_load(r) for r in api_rounds],
+        raw_rounds=[Round.of_load(r) for r in raw_rounds],
+    )
 
 
-async def _benchmark(database_url: str, args: argparse.Namespace) -> None:
+def show(result: SubmitResult) -> None:
+    print("\n".join(result.lines()))
+
+
+async def _benchmark(
+    database_url: str, args: argparse.Namespace
+) -> tuple[list[LoadResult], list[LoadResult]]:
     port = free_port()
     api = _start_api(database_url, port, args.api_processes)
+    api_rounds: list[LoadResult] = []
+    raw_rounds: list[LoadResult] = []
     try:
         await _wait_ready(port)
-        api_rounds = []
-        raw_rounds = []
-        for _ in range(args.rounds):
-            api_rounds.append(await _api_round(port, args))
-            raw_rounds.append(await _raw_round(database_url, args))
+        with progress_bar("submit rounds", "rounds") as progress:
+            for done in range(args.rounds):
+                api_rounds.append(await _api_round(port, args))
+                raw_rounds.append(await _raw_round(database_url, args))
+                progress(done + 1, args.rounds)
     finally:
         api.terminate()
         api.wait(10)
-    _report(args, api_rounds, raw_rounds)
+    return api_rounds, raw_rounds
 
 
 def _start_api(database_url: str, port: int, processes: int) -> subprocess.Popen[bytes]:
@@ -131,31 +146,6 @@ async def _raw_round(database_url: str, args: argparse.Namespace) -> LoadResult:
     return LoadResult(latencies, {202: len(latencies)}, seconds)
 
 
-def _report(args: argparse.Namespace, api: list[LoadResult], raw: list[LoadResult]) -> None:
-    def median(results: list[LoadResult]) -> LoadResult:
-        return sorted(results, key=lambda r: r.rate)[len(results) // 2]
-
-    api_mid, raw_mid = median(api), median(raw)
-    print(
-        f"workload: {args.orders} market orders per round, concurrency {args.concurrency},"
-        f" {args.api_processes} API process(es), idempotency keys: {args.idempotency_keys},"
-        f" {os.cpu_count()} cores, PostgreSQL on the same machine; median of {args.rounds} rounds"
-    )
-    print(f"api rounds (orders/s): {', '.join(f'{r.rate:.0f}' for r in api)}")
-    print(f"raw rounds (appends/s): {', '.join(f'{r.rate:.0f}' for r in raw)}")
-    print(
-        f"api: {api_mid.rate:.0f} accepted orders/s,"
-        f" p50 {1000 * api_mid.percentile(0.5):.1f} ms,"
-        f" p99 {1000 * api_mid.percentile(0.99):.1f} ms"
-    )
-    print(
-        f"raw event store append: {raw_mid.rate:.0f} appends/s,"
-        f" p50 {1000 * raw_mid.percentile(0.5):.1f} ms,"
-        f" p99 {1000 * raw_mid.percentile(0.99):.1f} ms"
-    )
-    print(f"api / raw: {100 * api_mid.rate / raw_mid.rate:.0f} %")
-
-
 async def _wait_ready(port: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient() as client:
@@ -167,6 +157,16 @@ async def _wait_ready(port: int, seconds: float = 60) -> None:
                 pass
             await asyncio.sleep(0.2)
     raise RuntimeError("the API did not become ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--api-processes", type=int, default=2)
+    parser.add_argument("--idempotency-keys", action="store_true", help="send a key per order")
+    parser.add_argument("--rounds", type=int, default=3, help="report the median round")
+    run_benchmark(parser, run, show)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,13 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.command import run_benchmark
+from bench.measures import Distribution
+from bench.ws_fanout_result import FanoutResult
+from db.event_store import PostgresEventStore
 from db.migrate import migrate
 from db.pool import create_pool
-from db.wakeups import CommitNudger, NudgingEventStore
+from db.wakeups import CommitNudger
 from domain.events import OrderEvent, OrderSubmitted
 from domain.streams import order_stream
 from tests.support.order_histories import as_new_events, confirmed_history
@@ -41,19 +45,18 @@ from tests.support.servers import free_port, fresh_database, postgres_admin_url,
 Key = tuple[str, int]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=1_000)
-    parser.add_argument("--rate", type=int, default=2_000, help="events appended per second")
-    parser.add_argument("--stalled", type=int, default=100, help="clients that never read")
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> FanoutResult:
     admin = os.environ.get("DATABASE_URL") or postgres_admin_url()
     with fresh_database(admin, prefix="oe_bench_ws") as url:
         migrate(url)
-        asyncio.run(_benchmark(url, os.environ.get("REDIS_URL") or redis_url(), args))
+        return asyncio.run(_benchmark(url, os.environ.get("REDIS_URL") or redis_url(), args))
 
 
-async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) -> None:
+def show(result: FanoutResult) -> None:
+    print("\n".join(result.lines()), flush=True)
+
+
+async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) -> FanoutResult:
     port = free_port()
     api = _start_api(database_url, redis, port)
     pool = create_pool(database_url, min_size=4, max_size=16, acquire_timeout_s=10)
@@ -61,11 +64,11 @@ async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) ->
     try:
         await _wait_healthy(port)
         await pool.open(wait=True)
-        store = NudgingEventStore(pool, CommitNudger(redis_client))
+        store = PostgresEventStore(pool, on_commit=CommitNudger(redis_client).nudge)
         histories = [confirmed_history() for _ in range(args.clients + args.stalled)]
         for history in histories:
             await store.append(order_stream(_order_id(history)), 0, as_new_events(history[:1]))
-        print(f"API RSS before clients: {_rss_mib(api.pid):.1f} MiB", flush=True)
+        rss_before = _rss_mib(api.pid)
         received: dict[Key, float] = {}
         live = asyncio.Semaphore(0)
         followers = [
@@ -77,21 +80,28 @@ async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) ->
         ]
         for _ in followers:
             await asyncio.wait_for(live.acquire(), 60)
-        print(
-            f"API RSS with {args.clients} + {args.stalled} stalled clients connected:"
-            f" {_rss_mib(api.pid):.1f} MiB",
-            flush=True,
-        )
+        rss_connected = _rss_mib(api.pid)
+        started = time.perf_counter()
         committed = await _drive(store, histories, args.rate)
+        append_seconds = time.perf_counter() - started
         await asyncio.wait_for(asyncio.gather(*followers), 120)
-        _report(committed, received, args)
-        print(
-            f"API RSS after the run: {_rss_mib(api.pid):.1f} MiB"
-            f" (peak {_rss_mib(api.pid, 'VmHWM'):.1f} MiB)",
-            flush=True,
+        measured, latencies_ms = _latencies(committed, received)
+        result = FanoutResult(
+            clients=args.clients,
+            stalled=args.stalled,
+            rate=args.rate,
+            rss_before_mib=rss_before,
+            rss_connected_mib=rss_connected,
+            rss_after_mib=_rss_mib(api.pid),
+            rss_peak_mib=_rss_mib(api.pid, "VmHWM"),
+            appended=len(committed),
+            append_seconds=append_seconds,
+            measured=measured,
+            latency=Distribution.of_ms(latencies_ms),
         )
         for connection in stalled:
             await connection.close()
+        return result
     finally:
         await redis_client.aclose()
         await pool.close()
@@ -122,7 +132,7 @@ async def _read_until_closed(
 
 
 async def _drive(
-    store: NudgingEventStore, histories: list[list[OrderEvent]], rate: int
+    store: PostgresEventStore, histories: list[list[OrderEvent]], rate: int
 ) -> dict[Key, float]:
     """Append every order's remaining events, one per commit, paced to `rate`/s."""
     committed: dict[Key, float] = {}
@@ -147,35 +157,18 @@ async def _drive(
             done += 1
 
     await asyncio.gather(*(appender(worker) for worker in range(16)))
-    elapsed = time.perf_counter() - started
-    print(
-        f"appended {len(work):,} events in {elapsed:.1f} s ({len(work) / elapsed:,.0f}/s)",
-        flush=True,
-    )
     return committed
 
 
-def _report(
-    committed: dict[Key, float], received: dict[Key, float], args: argparse.Namespace
-) -> None:
+def _latencies(committed: dict[Key, float], received: dict[Key, float]) -> tuple[int, list[float]]:
+    """(live events committed for the clients that read, commit -> receipt in ms of
+    those delivered)."""
     followed = {order_id for order_id, _ in received}
     measured = [key for key in committed if key[0] in followed]
-    latencies = sorted(
+    latencies = [
         max(0.0, received[key] - committed[key]) * 1000 for key in measured if key in received
-    )
-
-    def pct(fraction: float) -> float:
-        return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))]
-
-    print(
-        f"{args.clients} clients: {len(latencies):,} of {len(measured):,} live events delivered"
-        f" ({len(measured) - len(latencies)} missing)"
-    )
-    print(
-        f"commit -> client: p50 {pct(0.50):.1f} ms  p90 {pct(0.90):.1f} ms"
-        f"  p99 {pct(0.99):.1f} ms  max {latencies[-1]:.1f} ms",
-        flush=True,
-    )
+    ]
+    return len(measured), latencies
 
 
 def _url(port: int, order_id: str) -> str:
@@ -219,6 +212,14 @@ async def _wait_healthy(port: int) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise SystemExit("the API did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=1_000)
+    parser.add_argument("--rate", type=int, default=2_000, help="events appended per second")
+    parser.add_argument("--stalled", type=int, default=100, help="clients that never read")
+    run_benchmark(parser, run, show)
 
 
 if __name__ == "__main__":

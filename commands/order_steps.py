@@ -18,15 +18,29 @@ from domain.events import OrderEvent, decode_event
 from domain.order import decide
 from domain.order_state import OrderState, evolve, fold
 from domain.records import ConcurrencyConflict, EventMetadata
-from domain.streams import order_stream
+from domain.streams import order_id_of, order_stream
 
-log = logging.getLogger("commands.order_steps")
+log = logging.getLogger(__name__)
 
 
 async def load_order(store: EventStore, order_id: str) -> OrderState | None:
     """The order folded from its stream (None when it does not exist)."""
     recorded = await store.read_stream(order_stream(order_id))
     return fold(decode_event(event.event_type, event.data) for event in recorded)
+
+
+async def load_orders(store: EventStore, order_ids: Sequence[str]) -> dict[str, OrderState]:
+    """Each existing order's state, by order id, from one read of the store.
+
+    The states are only where deciding starts: each outcome is still appended at the
+    version read here, so an order that moved on meanwhile is a conflict, not a double.
+    """
+    streams = await store.read_streams([order_stream(order_id) for order_id in order_ids])
+    states = {
+        order_id_of(stream_id): fold(decode_event(e.event_type, e.data) for e in recorded)
+        for stream_id, recorded in streams.items()
+    }
+    return {order_id: state for order_id, state in states.items() if state is not None}
 
 
 def decide_all(state: OrderState, commands: Sequence[OrderCommand]) -> list[OrderEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import msgspec
 
@@ -19,25 +20,37 @@ class SubmitOutcome(msgspec.Struct, frozen=True):
     created: bool  # False when the idempotency key returned an earlier order
 
 
-def submission_fingerprint(command: SubmitOrder) -> str:
+def submission_fingerprint(command: SubmitOrder, stated_expiry: datetime | None = None) -> str:
     """What makes two submissions "the same body": every field but the new order id,
-    after normalisation, so "1.5" and "1.50" or "sol" and "SOL" are the same order."""
-    fields = (
+    after normalisation, so "1.5" and "1.50" or "sol" and "SOL" are the same order. A
+    limit order's expiry counts as the client stated it (`stated_expiry`): a default
+    one moves with the clock, and a retry without it is still the same body."""
+    fields: tuple[object, ...] = (
         command.order_type,
         command.token_in,
         command.token_out,
         command.amount_in,
         command.slippage_bps,
     )
+    if command.limit_amount_out is not None:  # market orders keep their earlier hashes
+        expiry = stated_expiry.isoformat() if stated_expiry else None
+        fields = (*fields, command.limit_amount_out, expiry)
     return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
 
 
+def submit_command_id(idempotency_key: str) -> str:
+    return f"submit:{idempotency_key}"
+
+
 async def submit_order(
-    store: EventStore, command: SubmitOrder, idempotency_key: str | None
+    store: EventStore,
+    command: SubmitOrder,
+    idempotency_key: str | None,
+    stated_expiry: datetime | None = None,
 ) -> SubmitOutcome:
     """Append `OrderSubmitted` to a new stream. A repeated key with the same request
     returns the first order; with another request the store raises CommandConflict."""
-    command_id = f"submit:{idempotency_key}" if idempotency_key is not None else None
+    command_id = submit_command_id(idempotency_key) if idempotency_key is not None else None
     metadata = EventMetadata(command_id=command_id, correlation_id=command.order_id, actor="api")
     events = wrap_events(decide(None, command), metadata)
     result = await store.append(
@@ -45,6 +58,6 @@ async def submit_order(
         0,
         events,
         command_id=command_id,
-        request_hash=submission_fingerprint(command),
+        request_hash=submission_fingerprint(command, stated_expiry),
     )
     return SubmitOutcome(order_id_of(result.stream_id), created=not result.duplicate)

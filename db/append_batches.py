@@ -10,6 +10,7 @@ With no concurrency a batch is one append, sent at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ _APPEND_BATCH = (
     " error_message, error_detail FROM append_events_batch(%s::jsonb)"
 )
 _encoder = msgspec.json.Encoder()
+log = logging.getLogger(__name__)
 
 
 class EventRow(msgspec.Struct):
@@ -88,17 +90,50 @@ class AppendBatcher:
         if len(queue.drains) < self._max_in_flight:
             drain = loop.create_task(self._drain(queue))
             queue.drains.add(drain)  # a reference, so the task is not collected mid-flight
+            # For a drain cancelled before it ran; a drain that ran leaves by itself.
             drain.add_done_callback(queue.drains.discard)
         return await result
 
     async def _drain(self, queue: _LoopQueue) -> None:
-        while queue.waiting:
-            batch = queue.waiting[:MAX_BATCH]
-            del queue.waiting[:MAX_BATCH]
+        """Send what waits until nothing does. It leaves `drains` in the very step that
+        found the queue empty: a done callback would run a turn later, and an append
+        arriving in between (its caller woken by the last batch) would see every drain
+        still counted, start none, and wait forever."""
+        this = asyncio.current_task()
+        try:
+            while queue.waiting:
+                batch = queue.waiting[:MAX_BATCH]
+                del queue.waiting[:MAX_BATCH]
+                await self._send_settling(queue, batch)
+        finally:
+            queue.drains.discard(this)
+
+    async def _send_settling(self, queue: _LoopQueue, batch: list[Waiting]) -> None:
+        """`_send`, and whatever goes wrong every future of the batch is settled."""
+        try:
             await self._send(batch)
+        except asyncio.CancelledError:
+            # The loop is going away: no waiter is left hanging, this batch's nor, when
+            # no other drain will send them, the queue's.
+            stranded = list(batch)
+            if queue.drains <= {asyncio.current_task()}:
+                stranded += queue.waiting
+                queue.waiting.clear()
+            for _, result in stranded:
+                result.cancel()
+            raise
+        except Exception as error:
+            # The append may or may not have committed: its caller hears the error, as
+            # after a lost connection, and the drain goes on with the next batch.
+            log.exception("append batch failed", extra={"appends": len(batch)})
+            for _, result in batch:
+                _settle(result, error)
 
     async def _send(self, batch: list[Waiting]) -> None:
-        payload = _encoder.encode([request for request, _ in batch]).decode()
+        batch, encoded = _encoded(batch)
+        if not batch:
+            return
+        payload = (b"[" + b",".join(encoded) + b"]").decode()
         try:
             async with self._pool.connection() as conn:
                 cursor = await conn.execute(_APPEND_BATCH, (payload,))
@@ -117,6 +152,20 @@ class AppendBatcher:
             return
         for (request, result), row in zip(batch, rows, strict=True):
             _settle(result, _outcome(request, row))
+
+
+def _encoded(batch: list[Waiting]) -> tuple[list[Waiting], list[bytes]]:
+    """The appends of `batch` that encode, and their JSON; each one that does not
+    fails alone (its batch mates are still sent)."""
+    kept, encoded = [], []
+    for request, result in batch:
+        try:
+            encoded.append(_encoder.encode(request))
+        except (TypeError, ValueError, OverflowError) as error:
+            _settle(result, error)
+        else:
+            kept.append((request, result))
+    return kept, encoded
 
 
 def _outcome(request: AppendRequest, row: tuple[object, ...]) -> AppendResult | Exception:

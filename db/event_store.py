@@ -8,7 +8,7 @@ running transaction, so no reader ever skips a late commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 import psycopg
@@ -31,6 +31,11 @@ _READ_STREAM = (
     f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND stream_version > %s"
     " ORDER BY stream_version"
 )
+_READ_STREAMS = (
+    f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY(%s) ORDER BY stream_id, stream_version"
+)
+# Served by UNIQUE (stream_id, stream_version): one index probe per stream.
+_FIRST_EVENTS = f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY(%s) AND stream_version = 1"
 # ORDER BY names the table's columns: a bare `tx_id` would mean the output column
 # `tx_id::text::bigint`, which no index serves (every page would sort the rest of the log).
 # Everything below the horizon is settled: no running transaction can still add rows there.
@@ -52,12 +57,22 @@ Row = tuple[int, int, str, int, str, str, int, str, str, object]
 
 
 class PostgresEventStore:
-    """Append-only, ordered storage of every order's events."""
+    """Append-only, ordered storage of every order's events.
+
+    `on_commit`, when given, is called after every append that wrote something: the
+    engine's processes pass `db.wakeups.CommitNudger.nudge` so followers of the log
+    wake up at once instead of at their next poll.
+    """
 
     def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection], *, append_batches_in_flight: int = 4
+        self,
+        pool: AsyncConnectionPool[AsyncConnection],
+        *,
+        on_commit: Callable[[], None] | None = None,
+        append_batches_in_flight: int = 4,
     ) -> None:
         self._pool = pool
+        self._on_commit = on_commit
         self._batcher = AppendBatcher(pool, max_in_flight=append_batches_in_flight)
 
     async def append(
@@ -73,19 +88,48 @@ class PostgresEventStore:
         same `request_hash` returns the first append's result and writes nothing."""
         rows = [EventRow(e.event_id, e.event_type, msgspec.Raw(e.data), e.metadata) for e in events]
         request = AppendRequest(stream_id, expected_version, command_id, request_hash, rows)
-        return await self._batcher.append(request)
+        result = await self._batcher.append(request)
+        if self._on_commit is not None and not result.duplicate:
+            self._on_commit()
+        return result
+
+    async def command_recorded(self, command_id: str) -> bool:
+        """Whether an append under `command_id` is in the store."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT 1 FROM commands WHERE command_id = %s", (command_id,)
+            )
+            return await cursor.fetchone() is not None
 
     async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         """The stream's events with version > `after_version`, oldest first."""
         return await self._fetch(_READ_STREAM, (stream_id, after_version))
+
+    async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
+        """Several whole streams in one query, by stream id (absent: no events)."""
+        if not stream_ids:
+            return {}
+        streams: dict[str, list[RecordedEvent]] = {}
+        for event in await self._fetch(_READ_STREAMS, (list(stream_ids),)):
+            streams.setdefault(event.stream_id, []).append(event)
+        return streams
+
+    async def first_events(self, stream_ids: Sequence[str]) -> dict[str, RecordedEvent]:
+        """The first event of each stream, in one query, by stream id (absent: none)."""
+        if not stream_ids:
+            return {}
+        events = await self._fetch(_FIRST_EVENTS, (list(stream_ids),))
+        return {event.stream_id: event for event in events}
 
     async def read_all(
         self,
         after: GlobalPosition,
         limit: int,
         event_types: Sequence[str] | None = None,
+        conn: AsyncConnection | None = None,
     ) -> list[RecordedEvent]:
-        """Up to `limit` settled events after `after`, in commit order."""
+        """Up to `limit` settled events after `after`, in commit order; on `conn` when
+        given (a runner reads on its lock connection: each poll also proves the lock)."""
         if event_types:
             params: tuple[object, ...] = (
                 list(event_types),
@@ -93,17 +137,27 @@ class PostgresEventStore:
                 after.global_position,
                 limit,
             )
-            return await self._fetch(_READ_ALL_OF_TYPES, params)
-        return await self._fetch(_READ_ALL, (str(after.tx_id), after.global_position, limit))
+            return await self._fetch(_READ_ALL_OF_TYPES, params, conn)
+        return await self._fetch(_READ_ALL, (str(after.tx_id), after.global_position, limit), conn)
 
-    async def _fetch(self, query: str, params: tuple[object, ...]) -> list[RecordedEvent]:
+    async def _fetch(
+        self, query: str, params: tuple[object, ...], conn: AsyncConnection | None = None
+    ) -> list[RecordedEvent]:
         try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute(query, params)
-                rows: list[Row] = await cursor.fetchall()
+            if conn is not None:
+                rows = await _rows(conn, query, params)
+            else:
+                async with self._pool.connection() as pooled:
+                    rows = await _rows(pooled, query, params)
         except (psycopg.Error, PoolTimeout) as error:
             raise store_error(error) from error
         return [_recorded(row) for row in rows]
+
+
+async def _rows(conn: AsyncConnection, query: str, params: tuple[object, ...]) -> list[Row]:
+    cursor = await conn.execute(query, params)
+    rows: list[Row] = await cursor.fetchall()
+    return rows
 
 
 def _recorded(row: Row) -> RecordedEvent:

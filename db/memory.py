@@ -73,8 +73,17 @@ class InMemoryEventStore:
                 self._commands[command_id] = _CommandRecord(request_hash, result)
             return result
 
+    async def command_recorded(self, command_id: str) -> bool:
+        return command_id in self._commands
+
     async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         return list(self._streams.get(stream_id, [])[after_version:])
+
+    async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
+        return {sid: list(self._streams[sid]) for sid in stream_ids if sid in self._streams}
+
+    async def first_events(self, stream_ids: Sequence[str]) -> dict[str, RecordedEvent]:
+        return {sid: self._streams[sid][0] for sid in stream_ids if self._streams.get(sid)}
 
     async def read_all(
         self,

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
 import redis.asyncio as aioredis
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 from redis.exceptions import RedisError
 
-from db.event_store import PostgresEventStore
-from domain.records import AppendResult, NewEvent
+from db.redis_clients import DEFAULT_TIMEOUT_S, async_redis
+from db.retry import Outage, sleep_unless
 
 CHANNEL = "orderengine:committed"
 log = logging.getLogger(__name__)
@@ -53,36 +50,15 @@ class CommitNudger:
             await asyncio.sleep(self._min_interval_s)
 
 
-class NudgingEventStore(PostgresEventStore):
-    """The PostgreSQL store that publishes a wake-up after every committed append."""
-
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], nudger: CommitNudger) -> None:
-        super().__init__(pool)
-        self._nudger = nudger
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        command_id: str | None = None,
-        request_hash: str = "",
-    ) -> AppendResult:
-        result = await super().append(
-            stream_id, expected_version, events, command_id=command_id, request_hash=request_hash
-        )
-        if not result.duplicate:
-            self._nudger.nudge()
-        return result
-
-
 class WakeUpListener:
     """Follows the wake-up channel; `wait` returns at a wake-up or after the timeout."""
 
-    def __init__(self, redis_url: str, channel: str = CHANNEL) -> None:
+    def __init__(
+        self, redis_url: str, channel: str = CHANNEL, redis_timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         self._redis_url = redis_url
         self._channel = channel
+        self._redis_timeout_s = redis_timeout_s
         self._woken = asyncio.Event()
 
     async def wait(self, timeout_s: float) -> None:
@@ -92,30 +68,24 @@ class WakeUpListener:
             return
         self._woken.clear()
 
-    async def run(self, stop: asyncio.Event, retry_s: float = 1.0) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop`; a lost Redis only means polling until it is back."""
+        outage = Outage("wake-up listener (polling meanwhile)", log)
         while not stop.is_set():
             try:
-                await self._listen(stop)
+                await self._listen(stop, outage)
             except (RedisError, OSError) as error:
-                log.warning("wake-up channel lost; polling", extra={"error": repr(error)})
-                await _sleep_unless(stop, retry_s)
+                await sleep_unless(stop, outage.failed(error))
 
-    async def _listen(self, stop: asyncio.Event) -> None:
-        client = aioredis.Redis.from_url(self._redis_url, socket_connect_timeout=2)
+    async def _listen(self, stop: asyncio.Event, outage: Outage) -> None:
+        client = async_redis(self._redis_url, self._redis_timeout_s)
         try:
             async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                 await pubsub.subscribe(self._channel)
+                outage.recovered()
                 while not stop.is_set():
                     message = await pubsub.get_message(timeout=0.5)
                     if message is not None:
                         self._woken.set()
         finally:
             await client.aclose()
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return

@@ -6,9 +6,11 @@ a step that already happened is recognised and decided as a no-op.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
-from domain.events import Quote, RouteLeg
+from domain.events import Quote, RouteLeg, TriggerQuote
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,6 +24,28 @@ class SubmitOrder(Command, frozen=True):
     token_out: str
     amount_in: int
     slippage_bps: int
+    limit_amount_out: int | None = None  # limit orders (domain.submission fills these)
+    limit_price: str | None = None
+    expires_at: datetime | None = None
+
+
+class FireTrigger(Command, frozen=True):
+    """The trigger evaluator saw `quote` meet the limit at `slot` (wall clock `now`)."""
+
+    generation: int
+    slot: int
+    quote: TriggerQuote
+    now: datetime
+
+
+class ExpireOrder(Command, frozen=True):
+    """The evaluator's clock passed the order's `expiresAt` (`now` is that clock)."""
+
+    now: datetime
+
+
+class CancelOrder(Command, frozen=True):
+    """A client's cancel (API.md "Cancel")."""
 
 
 class StartRouting(Command, frozen=True):
@@ -42,6 +66,7 @@ class SignTransaction(Command, frozen=True):
     blockhash: str
     last_valid_block_height: int
     compute_unit_price: int = 0
+    transaction: str = ""
 
 
 class MarkSent(Command, frozen=True):
@@ -54,6 +79,7 @@ class ConfirmOrder(Command, frozen=True):
     amount_out: int
     legs: tuple[RouteLeg, ...]
     network_fee_lamports: int
+    observed_at: datetime | None = None  # when the confirmation was seen (limit expiry)
 
 
 class FailAttempt(Command, frozen=True):
@@ -72,6 +98,9 @@ class FailOrder(Command, frozen=True):
 
 OrderCommand = (
     SubmitOrder
+    | FireTrigger
+    | ExpireOrder
+    | CancelOrder
     | StartRouting
     | SelectRoute
     | SignTransaction

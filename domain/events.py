@@ -8,6 +8,8 @@ camelCase, which is also how the API shows them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 
@@ -40,13 +42,61 @@ class RouteLeg(Fact, frozen=True):
     amount_out: int
 
 
-class OrderSubmitted(Event, frozen=True):
+class OrderSubmitted(Event, frozen=True, omit_defaults=True):  # market orders: no limit
     order_id: str
     order_type: str
     token_in: str
     token_out: str
     amount_in: int
     slippage_bps: int
+    # Limit orders: the least output accepted (after fees), the price it came from (as
+    # the client wrote it, or None when given as minAmountOut) and when the order lapses.
+    limit_amount_out: int | None = None
+    limit_price: str | None = None
+    expires_at: datetime | None = None
+
+
+class OrderArmed(Event, frozen=True):
+    """The order waits for its trigger; `generation` counts the arms, so a trigger
+    decided for an older arm (a redelivery, a second evaluator) is recognised."""
+
+    generation: int
+
+
+class TriggerQuote(Fact, frozen=True):
+    """The quote that fired a trigger: the best route for the whole amount at `slot`."""
+
+    expected_amount_out: int
+    price_impact: str
+    legs: tuple[RouteLeg, ...]
+
+
+class TriggerFired(Event, frozen=True):
+    generation: int
+    slot: int
+    quote: TriggerQuote
+    fired_at: datetime
+
+
+class OrderRearmed(Event, frozen=True):
+    """An attempt failed; the order waits for its trigger again (the reason is kept)."""
+
+    generation: int
+    reason: str
+    code: str
+
+
+class OrderExpired(Event, frozen=True):
+    reason: str
+
+
+class CancelRequested(Event, frozen=True):
+    """A cancel arrived while a sent transaction could still land; the order ends
+    cancelled once that transaction provably cannot land, or confirmed if it lands."""
+
+
+class OrderCancelled(Event, frozen=True):
+    reason: str
 
 
 class RoutingStarted(Event, frozen=True):
@@ -71,6 +121,8 @@ class TransactionSigned(Event, frozen=True):
     blockhash: str
     last_valid_block_height: int
     compute_unit_price: int = 0  # priority fee, micro-lamports per compute unit
+    # The signed transaction, base64: every send sends these bytes (older events: "").
+    transaction: str = ""
 
 
 class TransactionSent(Event, frozen=True):
@@ -78,13 +130,14 @@ class TransactionSent(Event, frozen=True):
     signature: str
 
 
-class OrderConfirmed(Event, frozen=True):
+class OrderConfirmed(Event, frozen=True, omit_defaults=True):
     attempt: int
     signature: str
     slot: int
     amount_out: int
     legs: tuple[RouteLeg, ...]
     network_fee_lamports: int
+    filled_after_expiry: bool = False  # a limit order's send landed after expiresAt
 
 
 class AttemptFailed(Event, frozen=True):
@@ -103,6 +156,12 @@ class OrderFailed(Event, frozen=True):
 
 OrderEvent = (
     OrderSubmitted
+    | OrderArmed
+    | TriggerFired
+    | OrderRearmed
+    | OrderExpired
+    | CancelRequested
+    | OrderCancelled
     | RoutingStarted
     | RouteSelected
     | TransactionSigned
@@ -116,6 +175,12 @@ EVENT_TYPES: dict[str, type[OrderEvent]] = {
     cls.__name__: cls
     for cls in (
         OrderSubmitted,
+        OrderArmed,
+        TriggerFired,
+        OrderRearmed,
+        OrderExpired,
+        CancelRequested,
+        OrderCancelled,
         RoutingStarted,
         RouteSelected,
         TransactionSigned,

@@ -1,18 +1,24 @@
-"""The market order's decisions: `decide(state, command)`.
+"""An order's decisions: `decide(state, command)`.
 
 It returns the events a command causes (an empty list when the step already
 happened, so redelivered messages are harmless) or raises `InvalidTransition`.
-How events change the state is `domain.order_state.evolve`.
+The steps every order shares (route, sign, send, confirm, fail) are decided here;
+the decisions of orders that wait for a trigger are in `domain.waiting`. How events
+change the state is `domain.order_state.evolve`.
 """
 
 from __future__ import annotations
 
 import msgspec
 
+from domain import waiting
 from domain.commands import (
+    CancelOrder,
     ConfirmOrder,
+    ExpireOrder,
     FailAttempt,
     FailOrder,
+    FireTrigger,
     MarkSent,
     OrderCommand,
     SelectRoute,
@@ -23,6 +29,7 @@ from domain.commands import (
 from domain.errors import InvalidTransition
 from domain.events import (
     AttemptFailed,
+    OrderArmed,
     OrderConfirmed,
     OrderEvent,
     OrderFailed,
@@ -32,7 +39,7 @@ from domain.events import (
     TransactionSent,
     TransactionSigned,
 )
-from domain.order_state import OrderState, min_amount_out
+from domain.order_state import OrderState, swap_minimum
 from domain.status import OrderStatus
 
 
@@ -41,20 +48,34 @@ def decide(state: OrderState | None, command: OrderCommand) -> list[OrderEvent]:
     if isinstance(command, SubmitOrder):
         if state is not None:
             raise InvalidTransition(state.status, "SubmitOrder")
-        return [OrderSubmitted(**msgspec.structs.asdict(command))]
+        submitted = OrderSubmitted(**msgspec.structs.asdict(command))
+        if command.limit_amount_out is None:
+            return [submitted]
+        return [submitted, OrderArmed(generation=1)]
     if state is None:
         raise InvalidTransition("unknown", type(command).__name__)
-    if isinstance(command, FailOrder):
-        return [] if state.is_final else [OrderFailed(reason=command.reason, code=command.code)]
+    match command:
+        case FailOrder():
+            return [] if state.is_final else [OrderFailed(reason=command.reason, code=command.code)]
+        case CancelOrder():
+            return waiting.cancel(state, command)
+        case FireTrigger():
+            return waiting.fire(state, command)
+        case ExpireOrder():
+            return waiting.expire(state, command)
     if _is_stale(state, command):
         return []
     _require_step(state, command)
     return _step_events(state, command)
 
 
+# The commands that belong to one attempt of the market path.
+_ATTEMPT_STEPS = (StartRouting, SelectRoute, SignTransaction, MarkSent, ConfirmOrder, FailAttempt)
+
+
 def _is_stale(state: OrderState, command: OrderCommand) -> bool:
     """True when the step already happened: a redelivered or duplicate message."""
-    assert not isinstance(command, SubmitOrder | FailOrder)
+    assert isinstance(command, _ATTEMPT_STEPS)
     attempt = command.attempt
     if isinstance(command, ConfirmOrder):
         return state.status == OrderStatus.CONFIRMED and state.attempts == attempt
@@ -64,13 +85,15 @@ def _is_stale(state: OrderState, command: OrderCommand) -> bool:
         return state.attempts == attempt
     if state.attempts < attempt:
         return False
+    if state.status in (OrderStatus.RETRYING, OrderStatus.ARMED):
+        return True  # this attempt already ended (failed; a limit order re-armed)
     if isinstance(command, SelectRoute):
         return state.status != OrderStatus.ROUTING
     if isinstance(command, SignTransaction):
         return state.signature is not None
     if isinstance(command, MarkSent):
-        return state.status in (OrderStatus.SUBMITTED, OrderStatus.RETRYING)
-    return state.status == OrderStatus.RETRYING
+        return state.status == OrderStatus.SUBMITTED
+    return False
 
 
 def _require_step(state: OrderState, command: OrderCommand) -> None:
@@ -82,6 +105,10 @@ def _is_allowed(state: OrderState, command: OrderCommand) -> bool:
     status, attempts, signed = state.status, state.attempts, state.signature is not None
     match command:
         case StartRouting(attempt=attempt):
+            if status == OrderStatus.TRIGGERED:  # a limit order fired: its next attempt
+                return attempt == attempts + 1
+            if state.waits_for_trigger:
+                return False  # it routes only once its trigger fired
             first = status == OrderStatus.PENDING and attempt == 1
             return first or (status == OrderStatus.RETRYING and attempt == attempts + 1)
         case SelectRoute(attempt=attempt):
@@ -105,42 +132,78 @@ def _step_events(state: OrderState, command: OrderCommand) -> list[OrderEvent]:
         case StartRouting(attempt=attempt):
             return [RoutingStarted(attempt=attempt)]
         case SelectRoute():
-            expected = sum(leg.amount_out for leg in command.legs)
-            return [
-                RouteSelected(
-                    attempt=command.attempt,
-                    quotes=command.quotes,
-                    legs=command.legs,
-                    expected_amount_out=expected,
-                    min_amount_out=min_amount_out(expected, state.slippage_bps),
-                    price_impact=command.price_impact,
-                    context_slot=command.context_slot,
-                )
-            ]
+            return _select_route(state, command)
         case SignTransaction():
             return [TransactionSigned(**msgspec.structs.asdict(command))]
         case MarkSent(attempt=attempt):
             assert state.signature is not None
             return [TransactionSent(attempt=attempt, signature=state.signature)]
         case ConfirmOrder():
-            assert state.signature is not None
-            fields = msgspec.structs.asdict(command)
-            return [OrderConfirmed(signature=state.signature, **fields)]
+            return [_confirmed(state, command)]
         case FailAttempt():
             return _fail_attempt(state, command)
     raise AssertionError(f"unhandled command {command!r}")
 
 
+def _select_route(state: OrderState, command: SelectRoute) -> list[OrderEvent]:
+    expected = sum(leg.amount_out for leg in command.legs)
+    minimum = swap_minimum(state, expected)
+    selected = RouteSelected(
+        attempt=command.attempt,
+        quotes=command.quotes,
+        legs=command.legs,
+        expected_amount_out=expected,
+        min_amount_out=minimum,
+        price_impact=command.price_impact,
+        context_slot=command.context_slot,
+    )
+    if expected >= minimum:
+        return [selected]
+    # A limit order whose market moved back between the trigger and the route: sending
+    # would only pay a fee to fail on slippage, so the attempt ends here, unsigned.
+    not_met = AttemptFailed(
+        attempt=command.attempt,
+        signature=None,
+        reason=f"the route gives {expected}, below the swap minimum {minimum}",
+        code="LimitNotMet",
+        will_retry=True,
+        retry_after_ms=0,
+    )
+    after_route = msgspec.structs.replace(state, status=OrderStatus.BUILDING)
+    return [selected, *waiting.end_of_waiting_attempt(after_route, not_met)]
+
+
+def _confirmed(state: OrderState, command: ConfirmOrder) -> OrderConfirmed:
+    assert state.signature is not None
+    seen, expiry = command.observed_at, state.expires_at
+    return OrderConfirmed(
+        attempt=command.attempt,
+        signature=state.signature,
+        slot=command.slot,
+        amount_out=command.amount_out,
+        legs=command.legs,
+        network_fee_lamports=command.network_fee_lamports,
+        filled_after_expiry=seen is not None and expiry is not None and seen > expiry,
+    )
+
+
 def _fail_attempt(state: OrderState, command: FailAttempt) -> list[OrderEvent]:
-    will_retry = command.retryable and command.attempt < command.max_attempts
+    if state.waits_for_trigger:
+        # Limit orders count failed executions (a signed transaction), not routes.
+        executions = state.failed_executions + (1 if state.signature is not None else 0)
+        will_retry = command.retryable and executions < command.max_attempts
+    else:
+        will_retry = command.retryable and command.attempt < command.max_attempts
     failed = AttemptFailed(
         attempt=command.attempt,
         signature=state.signature,
         reason=command.reason,
         code=command.code,
         will_retry=will_retry,
-        retry_after_ms=command.retry_after_ms if will_retry else 0,
+        retry_after_ms=command.retry_after_ms if will_retry and not state.waits_for_trigger else 0,
     )
+    if state.waits_for_trigger or state.cancel_requested:
+        return waiting.end_of_waiting_attempt(state, failed)
     if will_retry:
         return [failed]
     return [failed, OrderFailed(reason=command.reason, code=command.code)]

@@ -1,4 +1,4 @@
-"""The market order's state and how events change it: `evolve` and `fold`.
+"""An order's state and how events change it: `evolve` and `fold`.
 
 `OrderState` holds every field of the order's snapshot except timestamps, so read
 models and the engine's decisions fold the same events the same way.
@@ -6,15 +6,21 @@ models and the engine's decisions fold the same events the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import msgspec
 
 from domain.events import (
     AttemptFailed,
+    CancelRequested,
+    OrderArmed,
+    OrderCancelled,
     OrderConfirmed,
     OrderEvent,
+    OrderExpired,
     OrderFailed,
+    OrderRearmed,
     OrderSubmitted,
     Quote,
     RouteLeg,
@@ -22,6 +28,8 @@ from domain.events import (
     RoutingStarted,
     TransactionSent,
     TransactionSigned,
+    TriggerFired,
+    TriggerQuote,
 )
 from domain.status import FINAL_STATUSES, OrderStatus
 
@@ -46,20 +54,61 @@ class OrderState(msgspec.Struct, frozen=True, kw_only=True):
     blockhash: str | None = None
     last_valid_block_height: int | None = None
     compute_unit_price: int = 0
+    transaction: str | None = None  # the signed wire bytes, base64
     amount_out: int | None = None
     slot: int | None = None
     failure_reason: str | None = None
     failure_code: str | None = None
+    # Orders that wait (limit): the limit, its expiry, the arm and what fired it.
+    limit_amount_out: int | None = None
+    limit_price: str | None = None
+    expires_at: datetime | None = None
+    generation: int = 0
+    trigger_slot: int | None = None
+    triggered_at: datetime | None = None
+    trigger_quote: TriggerQuote | None = None
+    failed_executions: int = 0  # attempts whose transaction was signed, then failed
+    filled_after_expiry: bool = False
+    cancel_requested: bool = False
     version: int = 0
 
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
+    @property
+    def waits_for_trigger(self) -> bool:
+        """A limit order: it is armed before it routes, and re-armed after a failure."""
+        return self.limit_amount_out is not None
+
+    @property
+    def in_flight(self) -> bool:
+        """A signed transaction of the current attempt may still land."""
+        sendable = self.status in (OrderStatus.BUILDING, OrderStatus.SUBMITTED)
+        return sendable and self.signature is not None
+
 
 def min_amount_out(expected_amount_out: int, slippage_bps: int) -> int:
     """The least output the swap may return: expected less the slippage, rounded down."""
     return expected_amount_out * (BPS - slippage_bps) // BPS
+
+
+def swap_minimum(state: OrderState, expected_amount_out: int) -> int:
+    """The on-chain minimum of the order's swap: from the quote for a market order; from
+    the limit for a limit order (API.md: `minAmountOut * (1 - slippageBps / 10^4)`)."""
+    base = state.limit_amount_out if state.limit_amount_out is not None else expected_amount_out
+    return min_amount_out(base, state.slippage_bps)
+
+
+def leg_minimums(expected_outs: Sequence[int], minimum: int) -> list[int]:
+    """Each leg's own on-chain minimum, so that the legs together never return less than
+    the swap's `minimum`: it is shared in proportion to the legs' expected outputs,
+    rounded up (a leg's minimum never exceeds its expected output while the whole does
+    not)."""
+    total = sum(expected_outs)
+    if total <= 0:
+        return [minimum for _ in expected_outs]
+    return [-(-minimum * out // total) for out in expected_outs]
 
 
 def evolve(state: OrderState | None, event: OrderEvent) -> OrderState:
@@ -74,6 +123,32 @@ def evolve(state: OrderState | None, event: OrderEvent) -> OrderState:
 
 def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
     match event:
+        case OrderArmed(generation=generation):
+            return {"status": OrderStatus.ARMED, "generation": generation}
+        case TriggerFired():
+            return {
+                "status": OrderStatus.TRIGGERED,
+                "trigger_slot": event.slot,
+                "triggered_at": event.fired_at,
+                "trigger_quote": event.quote,
+            }
+        case OrderRearmed():
+            return {
+                "status": OrderStatus.ARMED,
+                "generation": event.generation,
+                "failure_reason": event.reason,
+                "failure_code": event.code,
+            }
+        case OrderExpired():
+            return {
+                "status": OrderStatus.EXPIRED,
+                "failure_reason": event.reason,
+                "failure_code": "OrderExpired",
+            }
+        case CancelRequested():
+            return {"cancel_requested": True}
+        case OrderCancelled():
+            return {"status": OrderStatus.CANCELLED, "failure_reason": event.reason}
         case RoutingStarted(attempt=attempt):
             return {
                 "status": OrderStatus.ROUTING,
@@ -81,6 +156,7 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
                 "signature": None,
                 "blockhash": None,
                 "last_valid_block_height": None,
+                "transaction": None,
             }
         case RouteSelected():
             return {
@@ -97,6 +173,7 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
                 "blockhash": event.blockhash,
                 "last_valid_block_height": event.last_valid_block_height,
                 "compute_unit_price": event.compute_unit_price,
+                "transaction": event.transaction or None,
             }
         case TransactionSent():
             return {"status": OrderStatus.SUBMITTED}
@@ -106,12 +183,18 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
                 "amount_out": event.amount_out,
                 "legs": event.legs,
                 "slot": event.slot,
+                "filled_after_expiry": event.filled_after_expiry,
+                # An earlier attempt's failure is history (in the events), not the outcome.
+                "failure_reason": None,
+                "failure_code": None,
             }
         case AttemptFailed():
+            signed = 1 if event.signature is not None else 0
             return {
                 "status": OrderStatus.RETRYING if event.will_retry else state.status,
                 "failure_reason": event.reason,
                 "failure_code": event.code,
+                "failed_executions": state.failed_executions + signed,
             }
         case OrderFailed():
             return {

@@ -11,6 +11,7 @@ The chosen legs are then re-quoted exactly; the ladder only decides the shape.
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import combinations
 
 import msgspec
 
@@ -27,6 +28,23 @@ class NoRoute(InvalidField):
 
     def __init__(self, reason: str) -> None:
         super().__init__("amountIn", reason)
+
+
+class PriceImpactTooHigh(NoRoute):
+    """The best route would move the price by more than the engine allows: a fat
+    finger, or a pool too shallow for the amount (filling it would drain the pool)."""
+
+
+def refuse_price_impact(plan: RoutePlan, max_price_impact_bps: int | None) -> None:
+    """Raise `PriceImpactTooHigh` when `plan` moves the price past the guard (None: none)."""
+    if max_price_impact_bps is None:
+        return
+    impact_bps = Decimal(plan.price_impact) * 10_000
+    if impact_bps > max_price_impact_bps:
+        raise PriceImpactTooHigh(
+            f"the best route moves the price by {impact_bps / 100:.2f} %, above"
+            f" MAX_PRICE_IMPACT_BPS ({max_price_impact_bps / 100:g} %); use a smaller amount"
+        )
 
 
 class VenueUnavailable(Exception):
@@ -94,18 +112,29 @@ def ladder_amounts(amount_in: int, steps: int = DEFAULT_STEPS) -> list[int]:
     return [amount_in * k // n for k in range(1, n + 1)]
 
 
-def choose_split(amount_in: int, ladders: list[PoolLadder]) -> list[Allocation]:
-    """The allocation of the ladder's steps that gives the most output in total.
+def choose_split(
+    amount_in: int, ladders: list[PoolLadder], max_legs: int | None = None
+) -> list[Allocation]:
+    """The allocation of the ladder's steps that gives the most output in total, over
+    at most `max_legs` pools (None: any number; a transaction holds only so many).
 
     Each ladder holds one output per amount of `ladder_amounts(amount_in)`. Amounts
     of the legs add up to `amount_in` exactly (rounding goes to the largest leg).
     """
     n = len(ladder_amounts(amount_in, _steps_of(ladders)))
-    best, picks = _knapsack(n, ladders)
-    if best[n] is None:
+    if max_legs is not None and max_legs < 1:
+        raise NoRoute("a route needs at least one pool")
+    width = len(ladders) if max_legs is None else min(max_legs, len(ladders))
+    found: list[tuple[int, list[PoolLadder], list[int]]] = []
+    for subset in combinations(ladders, width):  # a pair has a handful of pools
+        best, picks = _knapsack(n, list(subset))
+        total = best[n]
+        if total is not None:
+            found.append((total, list(subset), _trace(n, picks)))
+    if not found:
         raise NoRoute("no pool, alone or split, has the liquidity for this amount")
-    steps = _trace(n, picks)
-    return _allocations(amount_in, n, ladders, steps)
+    _, chosen, steps = max(found, key=lambda option: option[0])  # ties: the first
+    return _allocations(amount_in, n, chosen, steps)
 
 
 def _steps_of(ladders: list[PoolLadder]) -> int:

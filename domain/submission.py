@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+
+import msgspec
 
 from domain.amounts import parse_amount
 from domain.commands import SubmitOrder
 from domain.errors import InvalidField, UnsupportedOrderType
+from domain.limit_terms import parse_limit_terms
 from domain.status import ACCEPTED_ORDER_TYPES, ORDER_TYPES
 from domain.tokens import require_pair, resolve_token
 
 MAX_SLIPPAGE_BPS = 5_000
 DEFAULT_SLIPPAGE_BPS = 50
+# A limit order never fills below its limit unless the client allows it (API.md).
+DEFAULT_LIMIT_SLIPPAGE_BPS = 0
+
+Decimalish = str | int | Decimal
+
+
+class LimitFields(msgspec.Struct, frozen=True, kw_only=True):
+    """The fields only a limit order may carry, as the client sent them."""
+
+    limit_price: Decimalish | None = None
+    min_amount_out: Decimalish | None = None
+    expires_at: datetime | None = None
+
+    def given(self) -> list[str]:
+        """The client's names of the fields that were sent."""
+        names = (("limitPrice", self.limit_price), ("minAmountOut", self.min_amount_out))
+        sent = [name for name, value in names if value is not None]
+        return [*sent, "expiresAt"] if self.expires_at is not None else sent
+
+
+NO_LIMIT = LimitFields()
 
 
 def parse_submission(
@@ -20,26 +45,53 @@ def parse_submission(
     order_type: str,
     token_in: str,
     token_out: str,
-    amount_in: str | int | Decimal,
-    slippage_bps: int,
+    amount_in: Decimalish,
+    slippage_bps: int | None,
+    limit: LimitFields = NO_LIMIT,
+    now: datetime | None = None,
 ) -> SubmitOrder:
-    """Validate every field (in the order a client reads them) and build the command."""
-    kind = order_type.lower()
+    """Validate every field (in the order a client reads them) and build the command;
+    `now` (UTC) is needed for a limit order's expiry."""
+    # Only ASCII is case-folded: "mar\u212aet" (a Kelvin sign) lower-cases to "market".
+    kind = order_type.lower() if order_type.isascii() else order_type
     if kind not in ORDER_TYPES:
         raise InvalidField("type", f"must be one of {', '.join(ORDER_TYPES)}; got {order_type!r}")
     if kind not in ACCEPTED_ORDER_TYPES:
-        raise UnsupportedOrderType("type", f"{kind} orders are not supported yet; use market")
+        accepted = " or ".join(ACCEPTED_ORDER_TYPES)
+        raise UnsupportedOrderType("type", f"{kind} orders are not supported yet; use {accepted}")
     source = resolve_token(token_in, "tokenIn")
     target = resolve_token(token_out, "tokenOut")
     require_pair(source, target)
     atomic_in = parse_amount(amount_in, source, "amountIn")
-    if not 0 <= slippage_bps <= MAX_SLIPPAGE_BPS:
+    default = DEFAULT_LIMIT_SLIPPAGE_BPS if kind == "limit" else DEFAULT_SLIPPAGE_BPS
+    slippage = default if slippage_bps is None else slippage_bps
+    if not 0 <= slippage <= MAX_SLIPPAGE_BPS:
         raise InvalidField("slippageBps", f"must be between 0 and {MAX_SLIPPAGE_BPS}")
-    return SubmitOrder(
+    command = SubmitOrder(
         order_id=order_id,
         order_type=kind,
         token_in=source.symbol,
         token_out=target.symbol,
         amount_in=atomic_in,
-        slippage_bps=slippage_bps,
+        slippage_bps=slippage,
+    )
+    if kind != "limit":
+        if limit.given():
+            raise InvalidField(limit.given()[0], f"only limit orders take it, not {kind} orders")
+        return command
+    assert now is not None, "a limit order's expiry needs the time"
+    terms = parse_limit_terms(
+        amount_in=atomic_in,
+        token_in=source,
+        token_out=target,
+        limit_price=limit.limit_price,
+        min_amount_out=limit.min_amount_out,
+        expires_at=limit.expires_at,
+        now=now,
+    )
+    return msgspec.structs.replace(
+        command,
+        limit_amount_out=terms.limit_amount_out,
+        limit_price=terms.limit_price,
+        expires_at=terms.expires_at,
     )

@@ -34,8 +34,9 @@ _BY_MINT = {token.mint: token for token in TOKENS}
 
 
 def resolve_token(name: str, field: str) -> Token:
-    """Find a token by symbol (any case) or by mint address."""
-    token = _BY_SYMBOL.get(name.upper()) or _BY_MINT.get(name)
+    """Find a token by symbol (any case) or by mint address. Only ASCII: Unicode case
+    folding would take look-alikes ("\u017fOL" upper-cases to "SOL")."""
+    token = (_BY_SYMBOL.get(name.upper()) or _BY_MINT.get(name)) if name.isascii() else None
     if token is None:
         known = ", ".join(_BY_SYMBOL)
         raise InvalidField(field, f"unknown token {name!r}; known tokens: {known} (or their mints)")

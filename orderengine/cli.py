@@ -1,5 +1,8 @@
 """`orderengine`: one command line for every process and tool of the engine."""
 
+# Each command imports what it runs when it runs (uvicorn, psycopg, dramatiq, solders
+# cost seconds together): `orderengine --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import argparse
@@ -8,15 +11,7 @@ import logging
 import os
 import sys
 
-import uvicorn
-
-from orderengine.bootstrap import migrate_database, with_backing_services
-from orderengine.execution import run_dispatcher, run_worker, simulator_argv
-from orderengine.logs import configure_logging
-from orderengine.read_commands import run_history, run_projector, run_replay
-from orderengine.settings import EngineSettings
-from orderengine.supervisor import Child, child_environment, role_argv, supervise
-from simulator.service import main as simulator_main
+from orderengine.settings import ConfigurationError, EngineSettings
 
 log = logging.getLogger("orderengine")
 
@@ -24,9 +19,16 @@ log = logging.getLogger("orderengine")
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = EngineSettings.from_environment()
-    configure_logging(settings.log_level)
-    sys.exit(args.run(args, settings) or 0)
+    try:
+        settings = EngineSettings.from_environment()
+        from orderengine.logs import configure_logging
+
+        configure_logging(settings.log_level, settings.log_format)
+        status = args.run(args, settings)
+    except ConfigurationError as error:
+        # As argparse refuses a bad option: status 2, which `up` does not restart.
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    sys.exit(status or 0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,30 +52,43 @@ def _parser() -> argparse.ArgumentParser:
     dispatcher = commands.add_parser("dispatcher", help="run the dispatcher and its sweeper")
     dispatcher.set_defaults(run=_dispatcher)
 
+    evaluator = commands.add_parser(
+        "evaluator", help="run the trigger evaluator: fire and expire limit orders"
+    )
+    evaluator.set_defaults(run=_evaluator)
+
     simulator = commands.add_parser("simulator", help="run the simulated chain and venues")
-    for option in ("--host", "--port", "--seed", "--time-scale", "--slot-ms", "--congestion"):
+    for option in (
+        "--host",
+        "--port",
+        "--seed",
+        "--time-scale",
+        "--slot-ms",
+        "--congestion",
+        "--hostile",
+        "--ledger",
+    ):
         simulator.add_argument(option, help="default: from SIMULATOR_URL / SIMULATOR_* settings")
     simulator.add_argument("--journal", help="default: SIMULATOR_JOURNAL; `off`: in memory")
     simulator.set_defaults(run=_simulator)
 
     projector = commands.add_parser("projector", help="run the read-model projector")
-    projector.set_defaults(run=lambda _, settings: run_projector(_with_services(settings)))
+    projector.set_defaults(run=_projector)
 
     replay = commands.add_parser("replay", help="rebuild the read model from the log, swap it in")
     replay.add_argument("--verify", action="store_true", help="print differences from the live")
     replay.add_argument("--batch-size", type=int, default=5_000, help="events per read")
-    replay.set_defaults(
-        run=lambda args, settings: run_replay(
-            _with_services(settings), verify=args.verify, batch_size=args.batch_size
-        )
-    )
+    replay.set_defaults(run=_replay)
 
     history = commands.add_parser("history", help="an order's timeline: quotes, route, attempts")
     history.add_argument("order_id", metavar="ORDER_ID")
     history.add_argument("--at", type=int, metavar="VERSION", help="stop after this version")
-    history.set_defaults(
-        run=lambda args, settings: run_history(_with_services(settings), args.order_id, args.at)
+    history.set_defaults(run=_history)
+
+    stopped = commands.add_parser(
+        "stopped", help="orders the dispatcher stopped following (an undecodable event)"
     )
+    stopped.set_defaults(run=_stopped)
     return parser
 
 
@@ -83,29 +98,25 @@ def _add_listen_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _up(args: argparse.Namespace, settings: EngineSettings) -> int:
-    settings = with_backing_services(settings)
-    applied = migrate_database(settings)
-    log.info("migrations applied", extra={"applied": ",".join(applied) or "none"})
-    listen = ["--host", args.host or settings.host, "--port", str(args.port or settings.port)]
-    children = [
-        Child("api", role_argv("api", *listen)),
-        Child("simulator", role_argv("simulator")),
-        Child("dispatcher", role_argv("dispatcher")),
-        Child("projector", role_argv("projector")),
-        *(Child(f"worker-{n}", role_argv("worker")) for n in range(settings.worker_processes)),
-    ]
-    env = child_environment(settings.database_url, settings.redis_url)
-    log.info("engine up", extra={"api": f"http://{listen[1]}:{listen[3]}"})
-    return supervise(children, env)
+    from orderengine.up import run_up
+
+    return run_up(settings, args.host or settings.host, args.port or settings.port)
 
 
 def _api(args: argparse.Namespace, settings: EngineSettings) -> int:
+    import uvicorn
+
+    from orderengine.bootstrap import migrate_database, shared_metrics_dir, with_backing_services
+
     if not settings.database_url or not settings.redis_url:
         settings = with_backing_services(settings)
         migrate_database(settings)
         # The uvicorn factory reads its settings from the environment in every API
         # process: hand it the servers resolved here, so none resolves them again.
         os.environ.update(DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url)
+    if settings.api_processes > 1 or settings.prometheus_multiproc_dir:
+        # A scrape reaches any one process: each must count into files all of them read.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared_metrics_dir(settings))
     uvicorn.run(
         "orderengine.bootstrap:create_api_app",
         factory=True,
@@ -123,6 +134,8 @@ def _api(args: argparse.Namespace, settings: EngineSettings) -> int:
 
 
 def _migrate(_: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.bootstrap import migrate_database, with_backing_services
+
     settings = with_backing_services(settings)
     applied = migrate_database(settings)
     print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
@@ -130,14 +143,53 @@ def _migrate(_: argparse.Namespace, settings: EngineSettings) -> int:
 
 
 def _worker(_: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.processes import run_worker
+
     return run_worker(_with_services(settings))
 
 
 def _dispatcher(_: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.processes import run_dispatcher
+
     return run_dispatcher(_with_services(settings))
 
 
+def _projector(_: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.read_commands import run_projector
+
+    return run_projector(_with_services(settings))
+
+
+def _replay(args: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.read_commands import run_replay
+
+    return run_replay(
+        _with_services(settings, redis=False), verify=args.verify, batch_size=args.batch_size
+    )
+
+
+def _history(args: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.read_commands import run_history
+
+    return run_history(_with_services(settings, redis=False), args.order_id, args.at)
+
+
+def _evaluator(_: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.evaluator_process import run_evaluator
+
+    return run_evaluator(_with_services(settings))
+
+
+def _stopped(_: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.stopped_orders import run_stopped
+
+    return run_stopped(_with_services(settings, redis=False))
+
+
 def _simulator(args: argparse.Namespace, settings: EngineSettings) -> int:
+    from orderengine.processes import simulator_argv
+    from simulator.service import main as simulator_main
+
     given = {
         "--host": args.host,
         "--port": args.port,
@@ -145,6 +197,8 @@ def _simulator(args: argparse.Namespace, settings: EngineSettings) -> int:
         "--time-scale": args.time_scale,
         "--slot-ms": args.slot_ms,
         "--congestion": args.congestion,
+        "--hostile": args.hostile,
+        "--ledger": args.ledger,
     }
     overrides = [text for option, value in given.items() if value for text in (option, value)]
     if args.journal:
@@ -153,9 +207,13 @@ def _simulator(args: argparse.Namespace, settings: EngineSettings) -> int:
     return simulator_main([*simulator_argv(settings, args.seed), *overrides])
 
 
-def _with_services(settings: EngineSettings) -> EngineSettings:
-    if settings.database_url and settings.redis_url:
+def _with_services(settings: EngineSettings, *, redis: bool = True) -> EngineSettings:
+    """Embedded PostgreSQL (and Redis, unless the command does without) for any URL
+    left empty, migrated."""
+    if settings.database_url and (settings.redis_url or not redis):
         return settings
-    settings = with_backing_services(settings)
+    from orderengine.bootstrap import migrate_database, with_backing_services
+
+    settings = with_backing_services(settings, redis=redis)
     migrate_database(settings)
     return settings

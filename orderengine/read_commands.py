@@ -7,7 +7,6 @@ import asyncio
 import logging
 import signal
 import sys
-import time
 import uuid
 
 from psycopg import AsyncConnection
@@ -17,6 +16,8 @@ from db.subscription import SubscriptionRunner
 from db.wakeups import WakeUpListener
 from domain.streams import order_stream
 from orderengine.bootstrap import build_event_store, build_pool
+from orderengine.progress import progress_bars
+from orderengine.readiness import announce_when
 from orderengine.settings import EngineSettings
 from projections.order_projector import OrderSnapshotProjection
 from projections.rebuild import rebuild
@@ -36,7 +37,7 @@ def run_projector(settings: EngineSettings) -> int:
         pool = build_pool(settings)
         await pool.open(wait=True)
         store = build_event_store(pool)
-        listener = WakeUpListener(settings.redis_url)
+        listener = WakeUpListener(settings.redis_url, redis_timeout_s=settings.redis_timeout_s)
         runner = SubscriptionRunner(
             settings.database_url,
             store,
@@ -47,34 +48,15 @@ def run_projector(settings: EngineSettings) -> int:
                 settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
             ),
         )
+        announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
         try:
             await asyncio.gather(listener.run(stop), runner.run_until_stopped(stop))
         finally:
+            announcing.cancel()
             await pool.close()
 
     asyncio.run(main())
     return 0
-
-
-class ProgressBar:
-    """`replay`'s progress on stderr, redrawn at most five times a second."""
-
-    def __init__(self, width: int = 30) -> None:
-        self._width = width
-        self._started = time.perf_counter()
-        self._drawn = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - self._drawn < 0.2 and done < total:
-            return
-        self._drawn = now
-        share = min(1.0, done / total) if total else 1.0
-        filled = int(share * self._width)
-        rate = done / max(now - self._started, 1e-9)
-        bar = "#" * filled + "." * (self._width - filled)
-        sys.stderr.write(f"\rreplay [{bar}] {done:,}/{total:,} events  {rate:,.0f} events/s")
-        sys.stderr.flush()
 
 
 def run_replay(settings: EngineSettings, *, verify: bool, batch_size: int) -> int:
@@ -85,21 +67,29 @@ def run_replay(settings: EngineSettings, *, verify: bool, batch_size: int) -> in
         pool = build_pool(settings)
         await pool.open(wait=True)
         try:
+            # The session limits of every engine session: nothing the replay does may
+            # hold the global log's horizon (or a lock) for long.
+            options = session_options(
+                settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
+            )
             async with await AsyncConnection.connect(
-                settings.database_url, autocommit=True
+                settings.database_url, autocommit=True, options=options
             ) as conn:
-                outcome = await rebuild(
-                    conn,
-                    build_event_store(pool),
-                    verify=verify,
-                    batch_size=batch_size,
-                    progress=ProgressBar(),
-                )
+                bars = [("replay", "events")] + ([("verify", "orders")] if verify else [])
+                with progress_bars(*bars) as advances:
+                    outcome = await rebuild(
+                        conn,
+                        build_event_store(pool),
+                        verify=verify,
+                        batch_size=batch_size,
+                        progress=advances[0],
+                        compared=advances[1] if verify else None,
+                    )
         finally:
             await pool.close()
         rate = outcome.events / max(outcome.seconds, 1e-9)
         print(
-            f"\nreplayed {outcome.events:,} events into {outcome.orders:,} orders in"
+            f"replayed {outcome.events:,} events into {outcome.orders:,} orders in"
             f" {outcome.seconds:.1f} s ({rate:,.0f} events/s); swapped in at"
             f" {outcome.position.tx_id}.{outcome.position.global_position}"
         )
@@ -130,6 +120,10 @@ def run_history(settings: EngineSettings, order_id: str, at_version: int | None)
         if not events:
             print(f"no order {canonical}", file=sys.stderr)
             return 1
+        last = events[-1].stream_version
+        if at_version is not None and not 1 <= at_version <= last:
+            print(f"--at {at_version}: order {canonical} has versions 1..{last}", file=sys.stderr)
+            return 2
         print(f"order {canonical}")
         for line in timeline(events, at_version):
             print(line)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal, get_args, get_origin, get_type_hints
+
+import msgspec
+from msgspec import Meta
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,12 +41,60 @@ SETTINGS: tuple[Setting, ...] = (
         "5000",
         "idle_in_transaction_session_timeout per session",
     ),
-    Setting("MAX_BODY_BYTES", "65536", "largest request body; larger is 413"),
+    Setting(
+        "MAX_BODY_BYTES",
+        "65536",
+        "largest request body (and submit WebSocket message); larger is 413",
+    ),
+    Setting(
+        "ALLOWED_ORIGINS",
+        "",
+        "browser origins (`https://host:port`, comma-separated) allowed to use the API"
+        " (CORS, WebSocket upgrades) besides its own and loopback; `*`: any",
+    ),
     Setting("LOG_LEVEL", "INFO", "log level (DEBUG, INFO, WARNING, ERROR)"),
-    Setting("SIMULATOR_URL", "http://127.0.0.1:8900", "the venue: the simulator's HTTP service"),
+    Setting(
+        "LOG_FORMAT",
+        "auto",
+        "`json`: one JSON object per line; `console`: text; `auto`: text on a terminal, else JSON",
+    ),
+    Setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "",
+        "where API processes keep /metrics figures when there are several; empty: a fresh"
+        " directory per `orderengine api`",
+    ),
+    Setting("SIMULATOR_URL", "http://127.0.0.1:8900", "where `orderengine simulator`/`up` serve"),
+    Setting("SOLANA_RPC_URL", "", "the Solana JSON-RPC node; empty: the simulator (SIMULATOR_URL)"),
+    Setting("RPC_TIMEOUT_MS", "5000", "an RPC request unanswered this long has no answer"),
+    Setting("QUOTE_API_URL", "", "the quote service; empty: the simulator's (SIMULATOR_URL)"),
+    Setting(
+        "WALLET_KEYPAIR",
+        "",
+        "Solana CLI keypair file (JSON, 64 bytes) the engine signs with; empty: a key"
+        " derived from SIMULATOR_SEED, for the simulator only",
+    ),
     Setting("SIMULATOR_SEED", "0", "seed of the simulator `orderengine simulator`/`up` starts"),
     Setting(
         "SIMULATOR_TIME_SCALE", "1", "simulator wall-clock seconds per slot / 0.4; 0 = instant"
+    ),
+    Setting(
+        "SIMULATOR_HOSTILE",
+        "",
+        "the simulator answers as a hostile RPC node: `drop:0.2,rate_limit:0.1,...`"
+        " (modes in simulator/hostile.py); empty: a faithful one",
+    ),
+    Setting(
+        "SIMULATOR_LEDGER",
+        "math",
+        "where the simulator's Raydium CPMM pools execute: `math` (our integer math) or"
+        " `litesvm` (the vendored Raydium CPMM program in LiteSVM); other venues: our math",
+    ),
+    Setting(
+        "SIMULATOR_LAUNCHES_PER_HOUR",
+        "30",
+        "new pools the simulator launches on its seeded schedule, per hour of 400 ms slots"
+        " (some freezable, some with LP kept, some rugged; a crowd of snipers buys each); 0: none",
     ),
     Setting(
         "SIMULATOR_JOURNAL",
@@ -51,6 +103,11 @@ SETTINGS: tuple[Setting, ...] = (
         " DATA_DIR/simulator/seed-<seed>.journal; `off`: in memory only",
     ),
     Setting("BROKER_NAMESPACE", "orderengine", "prefix of every Dramatiq key in Redis"),
+    Setting(
+        "REDIS_TIMEOUT_S",
+        "2",
+        "socket and connect timeout of every Redis client (broker, wake-ups); at most 60",
+    ),
     Setting("WORKER_PROCESSES", "2", "worker processes `orderengine up` runs"),
     Setting("WORKER_THREADS", "16", "Dramatiq threads per worker process (steps at once)"),
     Setting("INFLIGHT_LIMIT", "5000", "most orders executing at once; more wait (0: no limit)"),
@@ -58,13 +115,52 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_ATTEMPTS", "3", "attempts per order before it fails"),
     Setting("RETRY_BACKOFF_MS", "500", "wait before attempt 2; doubles for each later attempt"),
     Setting("POLL_INTERVAL_MS", "200", "wait between two looks at the pending signatures"),
+    Setting(
+        "EXPIRY_MARGIN_BLOCKS",
+        "32",
+        "blocks past lastValidBlockHeight before a signature the RPC shows as null is expired",
+    ),
+    Setting(
+        "MAX_PRICE_IMPACT_BPS",
+        "500",
+        "most a route may move the price, basis points; past it the order fails"
+        " (`PriceImpactTooHigh`) and `/api/quote` answers 400",
+    ),
     Setting("PRIORITY_FEE", "10000", "compute-unit price, micro-lamports per CU (0: none)"),
     Setting("RECOVER_AFTER_MS", "5000", "a step silent this long is sent again (lost message)"),
     Setting("DISPATCH_POLL_MS", "20", "how often the dispatcher looks for new events"),
+    Setting(
+        "DISPATCHER_METRICS_PORT",
+        "9108",
+        "port (on HOST) of the dispatcher's /metrics (undecodable events); 0: not served",
+    ),
+    Setting(
+        "TRIGGER_POLL_MS", "50", "how often the trigger evaluator looks for a new slot and expiries"
+    ),
+    Setting(
+        "POOL_WATCH_POLL_MS",
+        "100",
+        "how often the pool watcher asks the chain for new pool creations"
+        " (getSignaturesForAddress)",
+    ),
     Setting("PROJECTOR_POLL_MS", "50", "projector's poll for new events (wake-ups come sooner)"),
     Setting("LIVE_FEED_POLL_MS", "20", "API tailer's poll for new events (wake-ups come sooner)"),
     Setting("STREAM_QUEUE_EVENTS", "256", "events queued per WebSocket before it re-reads the log"),
 )
+
+
+# The types a setting's text is converted to (msgspec, lax: "8000" -> 8000, "true" ->
+# True, "0.5" -> 0.5); the bounds are part of the type, so a refusal names them.
+Count = Annotated[int, Meta(ge=0)]
+Positive = Annotated[int, Meta(ge=1)]
+Port = Annotated[int, Meta(ge=0, le=65_535)]
+Seconds = Annotated[float, Meta(gt=0)]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["auto", "json", "console"]
+
+
+class ConfigurationError(Exception):
+    """The engine cannot start as configured (`orderengine` exits with status 2)."""
 
 
 @dataclass(frozen=True)
@@ -73,55 +169,93 @@ class EngineSettings:
     redis_url: str
     data_dir: Path
     host: str
-    port: int
-    api_processes: int
-    db_pool_min: int
-    db_pool_max: int
-    db_acquire_timeout_s: float
-    db_statement_timeout_ms: int
-    db_idle_in_transaction_timeout_ms: int
-    max_body_bytes: int
-    log_level: str
+    port: Port
+    api_processes: Positive
+    db_pool_min: Count
+    db_pool_max: Positive
+    db_acquire_timeout_s: Seconds
+    db_statement_timeout_ms: Count
+    db_idle_in_transaction_timeout_ms: Count
+    max_body_bytes: Positive
+    allowed_origins: str
+    log_level: LogLevel
+    log_format: LogFormat
+    prometheus_multiproc_dir: str
     simulator_url: str
+    solana_rpc_url: str
+    rpc_timeout_ms: Positive
+    quote_api_url: str
+    wallet_keypair: str
     simulator_seed: int
-    simulator_time_scale: float
+    simulator_time_scale: Annotated[float, Meta(ge=0)]
+    simulator_hostile: str
+    simulator_ledger: Literal["math", "litesvm"]
+    simulator_launches_per_hour: Annotated[float, Meta(ge=0, le=9_000)]
     simulator_journal: str
     broker_namespace: str
-    worker_processes: int
-    worker_threads: int
-    inflight_limit: int
-    orders_per_minute: int
-    max_attempts: int
-    retry_backoff_ms: int
-    poll_interval_ms: int
-    priority_fee: int
-    recover_after_ms: int
-    dispatch_poll_ms: int
-    projector_poll_ms: int
-    live_feed_poll_ms: int
-    stream_queue_events: int
+    redis_timeout_s: Annotated[float, Meta(gt=0, le=60)]
+    worker_processes: Count
+    worker_threads: Positive
+    inflight_limit: Count
+    orders_per_minute: Count
+    max_attempts: Positive
+    retry_backoff_ms: Count
+    poll_interval_ms: Count
+    expiry_margin_blocks: Count
+    max_price_impact_bps: Annotated[int, Meta(ge=1, le=10_000)]
+    priority_fee: Count
+    recover_after_ms: Count
+    dispatch_poll_ms: Count
+    dispatcher_metrics_port: Port
+    trigger_poll_ms: Positive
+    pool_watch_poll_ms: Positive
+    projector_poll_ms: Count
+    live_feed_poll_ms: Count
+    stream_queue_events: Positive
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """ALLOWED_ORIGINS as a list, without trailing slashes."""
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> EngineSettings:
-        """Settings from `environ` (default: the process environment), else defaults."""
+        """Settings from `environ` (default: the process environment), else defaults.
+        Raises `ConfigurationError` naming the first variable whose value is refused."""
         source = os.environ if environ is None else environ
-        raw = {s.env.lower(): source.get(s.env, s.default) for s in SETTINGS}
-        values: dict[str, object] = {}
-        for field in fields(cls):
-            text = raw[field.name]
-            values[field.name] = _convert(field.name, str(field.type), text)
-        return cls(**values)  # type: ignore[arg-type]
+        types = get_type_hints(cls, include_extras=True)
+        values = {
+            s.env.lower(): convert_setting(
+                s.env, source.get(s.env, s.default), types[s.env.lower()]
+            )
+            for s in SETTINGS
+        }
+        # Empty: the simulator serves both (SIMULATOR_URL).
+        values["solana_rpc_url"] = values["solana_rpc_url"] or values["simulator_url"]
+        values["quote_api_url"] = values["quote_api_url"] or values["simulator_url"]
+        return cls(**values)  # type: ignore[arg-type]  # each converted to its field's type
 
 
-def _convert(name: str, kind: str, text: str) -> object:
+def convert_setting(env: str, text: str, kind: object) -> object:
+    """`text` (an environment variable's value) as `kind`, or `ConfigurationError`
+    naming the variable and what it expects."""
     try:
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            return float(text)
-    except ValueError:
-        raise SystemExit(f"setting {name.upper()}={text!r} is not a number") from None
-    if kind == "Path":
-        path = Path(text)
+        return msgspec.convert(text, kind, strict=False, dec_hook=_decode)
+    except msgspec.ValidationError as error:
+        raise ConfigurationError(
+            f"setting {env}={text!r} refused: {_expected(kind, error)}"
+        ) from None
+
+
+def _decode(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        path = Path(value)
         return path if path.is_absolute() else PROJECT_ROOT / path
-    return text
+    raise NotImplementedError(kind)
+
+
+def _expected(kind: object, error: msgspec.ValidationError) -> str:
+    if get_origin(kind) is Literal:
+        return "expected one of " + ", ".join(str(option) for option in get_args(kind))
+    message = str(error)
+    return message[:1].lower() + message[1:]

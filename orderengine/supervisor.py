@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 log = logging.getLogger("orderengine.up")
@@ -30,7 +31,14 @@ class Child:
     started_at: float = field(default=0.0)
 
 
-def supervise(children: list[Child], env: dict[str, str]) -> int:
+def supervise(
+    children: list[Child],
+    env: dict[str, str],
+    on_start: Callable[[Child], None] | None = None,
+) -> int:
+    """Run `children` until SIGINT/SIGTERM, restarting any that dies. With `on_start`,
+    each child's stdout and stderr are one pipe (`child.process.stdout`), handed to
+    `on_start` after every start, which must read it."""
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -40,7 +48,7 @@ def supervise(children: list[Child], env: dict[str, str]) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     for child in children:
-        _start(child, env)
+        _start(child, env, on_start)
     status = 0
     while not stopping:
         for child in children:
@@ -50,26 +58,36 @@ def supervise(children: list[Child], env: dict[str, str]) -> int:
                 log.error("configuration refused; stopping", extra={"role": child.role})
                 stopping, status = True, CONFIGURATION_REFUSED
             elif code is not None and not stopping:
-                _restart(child, env, code)
+                _restart(child, env, code, on_start)
         time.sleep(0.2)
     _stop_all(children)
     return status
 
 
-def _start(child: Child, env: dict[str, str]) -> None:
-    child.process = subprocess.Popen(child.argv, env=env)
+def _start(
+    child: Child, env: dict[str, str], on_start: Callable[[Child], None] | None = None
+) -> None:
+    if on_start is None:
+        child.process = subprocess.Popen(child.argv, env=env)
+    else:
+        pipe = subprocess.PIPE
+        child.process = subprocess.Popen(child.argv, env=env, stdout=pipe, stderr=subprocess.STDOUT)
     child.started_at = time.monotonic()
     log.info("started", extra={"role": child.role, "pid": child.process.pid})
+    if on_start is not None:
+        on_start(child)
 
 
-def _restart(child: Child, env: dict[str, str], code: int) -> None:
+def _restart(
+    child: Child, env: dict[str, str], code: int, on_start: Callable[[Child], None] | None
+) -> None:
     # A child that ran for a while gets restarted at once; a crash loop backs off.
     ran_for = time.monotonic() - child.started_at
     child.restarts = 0 if ran_for > 30 else child.restarts + 1
     delay = min(MAX_BACKOFF_S, 0.5 * 2**child.restarts) if child.restarts else 0.0
     log.warning("exited; restarting", extra={"role": child.role, "code": code, "delay_s": delay})
     time.sleep(delay)
-    _start(child, env)
+    _start(child, env, on_start)
 
 
 def _stop_all(children: list[Child]) -> None:

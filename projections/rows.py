@@ -6,12 +6,13 @@ the events' own camelCase shape. `chosen_venue` is the venue with the largest sh
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from domain.events import Quote, RouteLeg
+from domain.events import Quote, RouteLeg, TriggerQuote
 from domain.order_state import OrderState
 from domain.records import GlobalPosition
 from domain.status import OrderStatus
@@ -39,6 +40,7 @@ COLUMNS = (
     "slot",
     "failure_reason",
     "failure_code",
+    "details",
     "version",
     "submitted_tx",
     "submitted_position",
@@ -48,8 +50,31 @@ COLUMNS = (
 )
 # Read back with the uuid and JSON as text; numeric arrives as an exact Decimal.
 SELECT_LIST = ", ".join(
-    f"{name}::text" if name in ("order_id", "quotes", "route") else name for name in COLUMNS
+    f"{name}::text" if name in ("order_id", "quotes", "route", "details") else name
+    for name in COLUMNS
 )
+
+
+class Details(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
+    """The state's fields that have no column: every `OrderState` field is either a
+    column or here (`tests/unit/test_snapshot_rows.py` checks it)."""
+
+    compute_unit_price: int = 0
+    limit_amount_out: int | None = None
+    limit_price: str | None = None
+    expires_at: datetime | None = None
+    generation: int = 0
+    trigger_slot: int | None = None
+    triggered_at: datetime | None = None
+    trigger_quote: TriggerQuote | None = None
+    failed_executions: int = 0
+    filled_after_expiry: bool = False
+    cancel_requested: bool = False
+    transaction: str | None = None  # the signed attempt's wire bytes, base64
+
+
+_DETAILS = Details.__struct_fields__
+_details = msgspec.json.Decoder(Details)
 
 _quotes = msgspec.json.Decoder(tuple[Quote, ...])
 _legs = msgspec.json.Decoder(tuple[RouteLeg, ...])
@@ -85,6 +110,7 @@ def snapshot_row(snapshot: OrderSnapshot) -> tuple[object, ...]:
         state.slot,
         state.failure_reason,
         state.failure_code,
+        _encoder.encode(Details(**{name: getattr(state, name) for name in _DETAILS})).decode(),
         state.version,
         snapshot.submitted.tx_id,
         snapshot.submitted.global_position,
@@ -96,6 +122,7 @@ def snapshot_row(snapshot: OrderSnapshot) -> tuple[object, ...]:
 
 def snapshot_of_row(row: tuple[Any, ...]) -> OrderSnapshot:
     fields = dict(zip(COLUMNS, row, strict=True))
+    details = _details.decode(fields["details"]) if fields["details"] else Details()
     state = OrderState(
         order_id=fields["order_id"],
         order_type=fields["order_type"],
@@ -118,6 +145,7 @@ def snapshot_of_row(row: tuple[Any, ...]) -> OrderSnapshot:
         failure_reason=fields["failure_reason"],
         failure_code=fields["failure_code"],
         version=fields["version"],
+        **{name: getattr(details, name) for name in _DETAILS},
     )
     return OrderSnapshot(
         state=state,

@@ -11,15 +11,21 @@ from collections.abc import Sequence
 from domain.amounts import format_amount
 from domain.events import (
     AttemptFailed,
+    CancelRequested,
+    OrderArmed,
+    OrderCancelled,
     OrderConfirmed,
     OrderEvent,
+    OrderExpired,
     OrderFailed,
+    OrderRearmed,
     OrderSubmitted,
     RouteLeg,
     RouteSelected,
     RoutingStarted,
     TransactionSent,
     TransactionSigned,
+    TriggerFired,
     decode_event,
 )
 from domain.order_state import OrderState, evolve
@@ -48,10 +54,33 @@ def _details(event: OrderEvent, state: OrderState) -> list[str]:
     match event:
         case OrderSubmitted():
             amount = format_amount(event.amount_in, token_in)
-            return [
+            lines = [
                 f"{event.order_type} {amount} {token_in.symbol} -> {token_out.symbol},"
                 f" slippage {event.slippage_bps} bps"
             ]
+            if event.limit_amount_out is not None:
+                least = format_amount(event.limit_amount_out, token_out)
+                lines.append(
+                    f"limit: at least {least} {token_out.symbol}, until {event.expires_at}"
+                )
+            return lines
+        case OrderArmed(generation=generation):
+            return [f"armed (arm {generation}): waiting for a quote that meets the limit"]
+        case TriggerFired():
+            out = format_amount(event.quote.expected_amount_out, token_out)
+            return [
+                f"fired in slot {event.slot} at {event.fired_at.isoformat()}: the best route"
+                f" gave {out} {token_out.symbol} (impact {event.quote.price_impact})",
+                *_legs(event.quote.legs, token_in, token_out),
+            ]
+        case OrderRearmed():
+            return [f"re-armed (arm {event.generation}) after {event.code} ({event.reason})"]
+        case OrderExpired(reason=reason):
+            return [f"expired: {reason}"]
+        case CancelRequested():
+            return ["cancel requested: a sent transaction may still land"]
+        case OrderCancelled(reason=reason):
+            return [f"cancelled: {reason}"]
         case RoutingStarted(attempt=attempt):
             return [f"attempt {attempt}: asking every venue for a quote"]
         case RouteSelected():
@@ -65,8 +94,11 @@ def _details(event: OrderEvent, state: OrderState) -> list[str]:
             return [f"sent {event.signature}"]
         case OrderConfirmed():
             out = format_amount(event.amount_out, token_out)
+            late = " (after expiresAt)" if event.filled_after_expiry else ""
+            too_late = " (the cancel came too late)" if state.cancel_requested else ""
             return [
-                f"confirmed in slot {event.slot}: received {out} {token_out.symbol}",
+                f"confirmed in slot {event.slot}{late}{too_late}: received {out}"
+                f" {token_out.symbol}",
                 *_legs(event.legs, token_in, token_out),
             ]
         case AttemptFailed():

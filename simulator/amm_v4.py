@@ -56,6 +56,7 @@ class AmmV4Pool(ReservePair):
         else:
             self.reserve_y += added
             self.reserve_x -= result.amount_out
+        self.vaults.record(result, x_to_y)
         return result
 
     def spot(self, x_to_y: bool) -> Fraction:

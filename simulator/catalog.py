@@ -37,6 +37,15 @@ class Catalog:
                 self._tokens[token.mint] = token
                 self._tokens[token.symbol.upper()] = token
         self._pools = {listing.pool.info.address: listing for listing in listings}
+        # Launched pools (simulator.launchpad) trade and quote like the others, but stay
+        # out of `listings` and `tokens`: the universe a client is shown at start.
+        self.launched: list[Listing] = []
+
+    def add_launched(self, listing: Listing) -> None:
+        """A launched pool and its new token, found by mint (a symbol could collide)."""
+        self.launched.append(listing)
+        self._pools[listing.pool.info.address] = listing
+        self._tokens[listing.pair.base.mint] = listing.pair.base
 
     def token(self, name: str, field: str) -> Token:
         """A token by mint address or by symbol (case-insensitive)."""
@@ -51,7 +60,7 @@ class Catalog:
         token_out = self.token(output_name, "outputMint")
         if token_in == token_out:
             raise InvalidRequest("outputMint", "must differ from inputMint")
-        for listing in self.listings:
+        for listing in (*self.listings, *self.launched):
             pair = listing.pair
             if (pair.base, pair.quote) == (token_in, token_out):
                 return pair, True, token_in, token_out
@@ -61,7 +70,10 @@ class Catalog:
         raise InvalidRequest("outputMint", f"no pool trades {pair_name}")
 
     def pools_of(self, pair: Pair) -> list[Listing]:
-        return [listing for listing in self.listings if listing.pair == pair]
+        return [listing for listing in (*self.listings, *self.launched) if listing.pair == pair]
+
+    def by_address(self, address: str) -> Listing:
+        return self._pools[address]
 
     def pool(self, address: str, pair: Pair, field: str) -> Listing:
         """A pool by address, which must trade `pair`."""

@@ -36,8 +36,17 @@ class Chain:
 
     def unix_time(self) -> int:
         """Cluster time in whole seconds, as the Clock sysvar reports it."""
-        elapsed_ms = (self.slot - self._config.start_slot) * self._config.slot_ms
+        return self.unix_time_at(self.slot)
+
+    def unix_time_at(self, slot: int) -> int:
+        """The Clock sysvar's whole seconds at `slot`."""
+        elapsed_ms = (slot - self._config.start_slot) * self._config.slot_ms
         return self._config.genesis_unix + elapsed_ms // 1000
+
+    def first_slot_at(self, unix_time: int) -> int:
+        """The first slot whose clock reads `unix_time` or later."""
+        elapsed_ms = (unix_time - self._config.genesis_unix) * 1000
+        return self._config.start_slot + max(0, -(-elapsed_ms // self._config.slot_ms))
 
     def last_valid_block_height(self) -> int:
         return self.block_height + BLOCKHASH_VALIDITY

@@ -7,6 +7,7 @@ from typing import Literal
 import msgspec
 
 Congestion = Literal["normal", "congested", "storm"]
+LedgerMode = Literal["math", "litesvm"]  # where CPMM pools execute (simulator.ledger_modes)
 
 # p0 of SIMULATOR.md §7: chance that a produced block includes a pending tx.
 LANDING_BASE: dict[str, float] = {"normal": 0.7, "congested": 0.25, "storm": 0.05}
@@ -46,6 +47,8 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     start_slot: int = 312_000_000
     start_block_height: int = 290_000_000
     genesis_unix: int = 1_735_689_600  # unix time at start_slot
+    ledger: LedgerMode = "math"
+    launches_per_hour: float = 0.0  # new pools on a seeded schedule (simulator.launches)
 
     def landing_probability(self, compute_unit_price: int) -> float:
         """`p0(congestion) * g(fee)`, g rising from 0.3 (no fee) to 1 (>= p75)."""

@@ -1,8 +1,8 @@
-"""The simulator as one in-process object: chain, pools and market together.
+"""The simulator as one in-process object: chain, pools, wallets and market together.
 
-`Simulator` answers what an RPC node and an aggregator would: quotes, the latest
-blockhash, block height, sending a transaction and signature statuses. The HTTP
-service is a thin wrapper over these methods; tests call them directly.
+`Simulator` answers what an RPC node would (the JSON-RPC layer, `simulator.rpc`, is a thin
+rendering of these methods) and holds the pools the quote service reads
+(`simulator.quote_api`). Tests call it directly.
 
 Time is slots. `advance_slots` moves the clock; with `advance_on_poll` (the default,
 used when nothing else drives the clock) `signature_statuses` also advances it, by
@@ -17,37 +17,47 @@ written down, so a restarted service rebuilds the same chain from it.
 
 from __future__ import annotations
 
-import msgspec
+from typing import cast
 
-from simulator.admission import admit, blockhash_unknown, check_signature, parse_legs
+import msgspec
+from solders.transaction import VersionedTransaction
+
 from simulator.blocks import run_slot
-from simulator.catalog import Catalog, parse_amount
+from simulator.catalog import Catalog
 from simulator.chain import Chain
 from simulator.config import SimulatorConfig
-from simulator.errors import InvalidRequest, SwapError
+from simulator.cpmm import CpmmPool
+from simulator.errors import (
+    PREFLIGHT_FAILURE,
+    SIGNATURE_FAILURE,
+    InvalidRequest,
+    RpcError,
+    invalid_params,
+)
+from simulator.execution import execute
 from simulator.journal import Journal
 from simulator.landing import Landing
-from simulator.ledger import Ledger, TxRecord
+from simulator.launches import Launch, LaunchSpec
+from simulator.launchpad import Launchpad
+from simulator.ledger import Executed, Ledger, TxError, TxRecord
+from simulator.ledger_modes import universe
 from simulator.market import Market
-from simulator.quoting import pool_ladder, route_quote
-from simulator.requests import LadderRequest, LegsRequest, SendTransaction
-from simulator.responses import (
-    BlockhashView,
-    Context,
-    LadderResponse,
-    RouteQuote,
-    SendResult,
-    SlotView,
-    StatusesResponse,
-    UniverseView,
-)
+from simulator.pool_keys import PoolKeys, pool_keys
 from simulator.streams import stream
-from simulator.universe import default_listings
-from simulator.views import universe_view
+from simulator.swap import Pool
+from simulator.swap_decoder import Decoder
+from simulator.tx_intake import (
+    Malformed,
+    Refused,
+    deserialize,
+    last_valid_block_height,
+    verify,
+)
+from simulator.wallets import Wallets
 
-MAX_LADDER_AMOUNTS = 64
 MAX_SIGNATURES = 256
 MAX_ADVANCE = 100_000
+MAX_MOVE_BPS = 9_000
 
 
 class Simulator:
@@ -58,12 +68,28 @@ class Simulator:
         if seed is not None:
             config = msgspec.structs.replace(config, seed=seed)
         self.config = config
-        self.catalog = Catalog(default_listings(config.seed))
+        self.catalog = Catalog(universe(config))
         self.chain = Chain(config)
         self.market = Market(self.catalog.listings, config)
         self.ledger = Ledger()
+        self.wallets = Wallets(self.catalog.tokens)
+        self.keys: dict[str, PoolKeys] = {
+            listing.pool.info.address: pool_keys(
+                listing.pool.info, config_index=_config_index(listing.pool)
+            )
+            for listing in self.catalog.listings
+        }
+        self._decoder = Decoder(self.catalog, self.keys, self.wallets)
         self._landing = Landing(config)
-        self._quotes = stream(config.seed, "quotes")
+        self.launchpad = Launchpad(
+            config,
+            catalog=self.catalog,
+            chain=self.chain,
+            keys=self.keys,
+            wallets=self.wallets,
+            ledger=self.ledger,
+        )
+        self.quote_times = stream(config.seed, "quotes")
         # Where accepted sends and advances are written (simulator.durable); None keeps
         # the chain in memory only.
         self.journal: Journal | None = None
@@ -72,127 +98,131 @@ class Simulator:
         # A snapshot holds the chain, not the open journal it is written into.
         return {**self.__dict__, "journal": None}
 
-    def _time_taken(self) -> float:
-        # Simulated compute time, so that responses stay byte-identical per seed.
-        return round(self._quotes.uniform(0.001, 0.005), 6)
-
-    def tokens(self) -> UniverseView:
-        """The universe: tokens, pairs with reference prices, pools with state."""
-        return universe_view(self.catalog, self.market, self.chain.slot, self.chain.unix_time())
-
-    def quote(self, request: LadderRequest) -> LadderResponse:
-        """Every pool's output for each amount of the ladder, at the current slot."""
-        pair, x_to_y, token_in, token_out = self.catalog.direction(
-            request.input_mint, request.output_mint
-        )
-        _check_slippage(request.slippage_bps)
-        if not 1 <= len(request.amounts) <= MAX_LADDER_AMOUNTS:
-            raise InvalidRequest("amounts", f"must hold 1 to {MAX_LADDER_AMOUNTS} amounts")
-        amounts = [parse_amount(a, f"amounts[{i}]") for i, a in enumerate(request.amounts)]
-        listings = self.catalog.pools_of(pair)
-        if request.pools is not None:
-            listings = [
-                self.catalog.pool(address, pair, f"pools[{index}]")
-                for index, address in enumerate(request.pools)
-            ]
-        now = self.chain.unix_time()
-        return LadderResponse(
-            input_mint=token_in.mint,
-            output_mint=token_out.mint,
-            swap_mode="ExactIn",
-            slippage_bps=request.slippage_bps,
-            context_slot=self.chain.slot,
-            time_taken=self._time_taken(),
-            pools=[
-                pool_ladder(listing.pool, x_to_y, amounts, now, request.slippage_bps, token_in.mint)
-                for listing in listings
-            ],
-        )
-
-    def quote_legs(self, request: LegsRequest) -> RouteQuote:
-        """The exact result of a given split; 422 when a leg cannot be filled."""
-        _check_slippage(request.slippage_bps)
-        x_to_y, legs = parse_legs(
-            self.catalog, request.legs, request.input_mint, request.output_mint
-        )
-        _, _, token_in, token_out = self.catalog.direction(request.input_mint, request.output_mint)
-        now = self.chain.unix_time()
-        priced = []
-        for index, leg in enumerate(legs):
-            try:
-                priced.append((leg.pool, leg.pool.quote(leg.amount_in, x_to_y, now)))
-            except SwapError as error:
-                raise InvalidRequest(f"legs[{index}].amountIn", error.message, 422) from error
-        return route_quote(
-            priced,
-            token_in.mint,
-            token_out.mint,
-            request.slippage_bps,
-            self.chain.slot,
-            self._time_taken(),
-        )
-
-    def latest_blockhash(self) -> BlockhashView:
-        """`getLatestBlockhash`: the newest blockhash and its lastValidBlockHeight."""
-        chain = self.chain
-        return BlockhashView(
-            blockhash=chain.blockhash,
-            last_valid_block_height=chain.last_valid_block_height(),
-            block_height=chain.block_height,
-            slot=chain.slot,
-        )
-
-    def block_height(self) -> SlotView:
-        """`getBlockHeight` (with the current slot)."""
-        return SlotView(slot=self.chain.slot, block_height=self.chain.block_height)
-
-    def send_transaction(self, request: SendTransaction) -> SendResult:
-        """Queue a swap for landing; a known signature is never queued twice."""
-        check_signature(request.signature)
-        tx = admit(request, self.catalog, self.chain)
-        existing = self.ledger.get(tx.signature)
-        slot = self.chain.slot
+    def send_transaction(self, raw: bytes, skip_preflight: bool = False) -> str:
+        """`sendTransaction`: the signature. A signature seen before is never queued
+        again; without `skip_preflight` the transaction is first simulated, and a
+        failure is Solana's -32002 (-32003 for a bad signature), nothing queued. With
+        it, what a leader would drop (a bad signature, an unknown blockhash) is dropped."""
+        tx = _deserialize(raw)
+        signature = str(tx.signatures[0])
+        existing = self.ledger.get(signature)
         if existing is not None:
-            if existing.tx.content() != tx.content():
-                raise InvalidRequest("signature", "already used by a different transaction", 409)
-            return SendResult(signature=tx.signature, duplicate=True, status=existing.status(slot))
-        record = TxRecord(tx=tx, submitted_slot=slot, seen_slot=slot)
-        # A tx whose blockhash is already gone can never land: it is expired now.
-        record.expired = self.chain.block_height > tx.last_valid_block_height or blockhash_unknown(
-            request, self.chain
-        )
-        self.ledger.add(record)
+            if not skip_preflight and existing.executed is not None:
+                raise _preflight("AlreadyProcessed", "This transaction has already been processed")
+            return signature
+        try:
+            verify(tx)
+            decoded = self._decoder.transaction(tx, raw, last_valid_block_height(tx, self.chain))
+        except Refused as refusal:
+            if skip_preflight:
+                return signature  # a leader drops it; it never lands
+            if refusal.err == "SignatureFailure":
+                raise RpcError(SIGNATURE_FAILURE, refusal.message) from refusal
+            raise _preflight(refusal.err, refusal.message) from refusal
+        except Malformed as error:
+            raise invalid_params(str(error)) from error
+        if not skip_preflight:
+            run = self.simulate(decoded.wire)
+            if run.err is not None:
+                raise _preflight(run.err, _describe(run.err), run)
+        slot = self.chain.slot
+        self.ledger.add(TxRecord(tx=decoded, submitted_slot=slot, seen_slot=slot))
         if self.journal is not None:
-            self.journal.record_send(request)
-        return SendResult(signature=tx.signature, duplicate=False, status=record.status(slot))
+            self.journal.record_send(raw)
+        return signature
 
-    def signature_statuses(self, signatures: list[str]) -> StatusesResponse:
-        """`getSignatureStatuses`: null for an unknown signature, else its status."""
+    def simulate(self, raw: bytes, sig_verify: bool = False) -> Executed:
+        """`simulateTransaction`: what the transaction would do now, changing nothing."""
+        tx = _deserialize(raw)
+        try:
+            if sig_verify:
+                verify(tx)
+            decoded = self._decoder.transaction(tx, raw, last_valid_block_height(tx, self.chain))
+        except Refused as refusal:
+            return Executed(refusal.err, 0, [], 0)
+        except Malformed as error:
+            raise invalid_params(str(error)) from error
+        fee = decoded.fee_lamports()
+        if self.wallets.lamports(decoded.payer) < fee:
+            return Executed("InsufficientFundsForFee", 0, [], 0)
+        return execute(decoded, self.chain.unix_time(), self.wallets, apply=False)
+
+    def signature_statuses(self, signatures: list[str]) -> list[TxRecord | None]:
+        """`getSignatureStatuses`: each signature's record (None: never seen)."""
         if len(signatures) > MAX_SIGNATURES:
-            raise InvalidRequest("signatures", f"at most {MAX_SIGNATURES} per request")
+            raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
         records = [self.ledger.get(signature) for signature in signatures]
         settling = [r for r in records if r is not None and r.is_settling(self.chain.slot)]
         if self.config.advance_on_poll and any(r.seen_slot >= self.chain.slot for r in settling):
             self.advance_slots(1)
-        slot = self.chain.slot
         for record in settling:
-            record.seen_slot = slot
-        return StatusesResponse(
-            context=Context(slot=slot),
-            value=[None if r is None else r.status(slot) for r in records],
-        )
+            record.seen_slot = self.chain.slot
+        return records
 
-    def advance_slots(self, count: int = 1) -> SlotView:
-        """Run `count` slots of chain and market."""
+    def advance_slots(self, count: int = 1) -> int:
+        """Run `count` slots of chain and market; the new slot."""
         if not 0 <= count <= MAX_ADVANCE:
             raise InvalidRequest("slots", f"must be between 0 and {MAX_ADVANCE}")
+        launchpad = self.launchpad
         for _ in range(count):
-            run_slot(self.chain, self.market, self.ledger, self._landing)
+            args = (self.chain, self.market, self.ledger, self._landing, self.wallets)
+            if run_slot(*args, launchpad.crowd):
+                spec = launchpad.schedule.draw()
+                if spec is not None:
+                    launchpad.launch(spec)
         if self.journal is not None and count:
             self.journal.record_advance(count, self.chain.blockhash)
-        return self.block_height()
+        return self.chain.slot
+
+    def launch_pool(self, spec: LaunchSpec) -> Launch:
+        """`simulator_launchPool`: a new pool created in the current slot."""
+        launch = self.launchpad.launch(spec)
+        if self.journal is not None:
+            self.journal.record_launch(spec)
+        return launch
+
+    def move_price(self, pair: str, bps: int) -> float:
+        """Move a pair's reference price by `bps`; arbitrage pulls the pools after it."""
+        if pair not in self.market.prices:
+            raise InvalidRequest(
+                "pair", f"unknown pair {pair!r}; pairs: {list(self.market.prices)}"
+            )
+        if not -MAX_MOVE_BPS <= bps <= MAX_MOVE_BPS:
+            raise InvalidRequest("bps", f"must be between -{MAX_MOVE_BPS} and {MAX_MOVE_BPS}")
+        self.market.prices[pair] *= 1 + bps / 10_000
+        if self.journal is not None:
+            self.journal.record_move(pair, bps)
+        return self.market.prices[pair]
 
 
-def _check_slippage(slippage_bps: int) -> None:
-    if not 0 <= slippage_bps <= 10_000:
-        raise InvalidRequest("slippageBps", "must be between 0 and 10000")
+def _config_index(pool: Pool) -> int:
+    return pool.config.index if isinstance(pool, CpmmPool) else 0
+
+
+def _deserialize(raw: bytes) -> VersionedTransaction:
+    try:
+        return deserialize(raw)
+    except Malformed as error:
+        raise invalid_params(str(error)) from error
+
+
+def _describe(err: TxError) -> str:
+    if isinstance(err, dict) and "InstructionError" in err:
+        index, detail = cast(list[object], err["InstructionError"])
+        if isinstance(detail, dict) and "Custom" in detail:
+            return (
+                f"Error processing Instruction {index}: custom program error: {detail['Custom']:#x}"
+            )
+        return f"Error processing Instruction {index}: {detail}"
+    return str(err)
+
+
+def _preflight(err: TxError, message: str, run: Executed | None = None) -> RpcError:
+    data = {
+        "err": err,
+        "logs": run.logs if run is not None else [],
+        "accounts": None,
+        "unitsConsumed": run.units_consumed if run is not None else 0,
+        "returnData": None,
+    }
+    return RpcError(PREFLIGHT_FAILURE, f"Transaction simulation failed: {message}", data)

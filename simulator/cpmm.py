@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from simulator.errors import not_approved, zero_trading_tokens
+from simulator.errors import not_approved, zero_output, zero_trading_tokens
 from simulator.swap import PoolInfo, ReservePair, Swap, ceil_div
 
 FEE_RATE_DENOMINATOR = 1_000_000
@@ -85,8 +85,9 @@ class CpmmPool(ReservePair):
         self.open_time = open_time
 
     def _check_open(self, now: int) -> None:
-        # swap_base_input.rs: `block_timestamp > open_time`, strictly.
-        if now <= self.open_time:
+        # swap_base_input.rs refuses `block_timestamp < open_time`: the pool is open from
+        # the second of open_time on (the program in LiteSVM agrees, test_cpmm_oracle.py).
+        if now < self.open_time:
             raise not_approved(self.open_time)
 
     def _as_swap(self, fill: CpmmFill, x_to_y: bool) -> Swap:
@@ -102,7 +103,8 @@ class CpmmPool(ReservePair):
         self._check_open(now)
         fill = swap_base_input(amount_in, *self._reserves(x_to_y), self.config)
         if fill.amount_out == 0:
-            raise zero_trading_tokens()
+            # `require_gt!(amount_received, 0)`, an Anchor error, not ZeroTradingTokens.
+            raise zero_output()
         return fill
 
     def quote(self, amount_in: int, x_to_y: bool, now: int) -> Swap:
@@ -118,6 +120,7 @@ class CpmmPool(ReservePair):
         fill = self._fill_exact_in(amount_in, x_to_y, now)
         result = self._as_swap(fill, x_to_y)
         self._apply(fill, x_to_y)
+        self.vaults.record(result, x_to_y)
         return result
 
     def swap_exact_out(self, amount_out: int, x_to_y: bool, now: int) -> Swap:
@@ -125,6 +128,7 @@ class CpmmPool(ReservePair):
         fill = swap_base_output(amount_out, *self._reserves(x_to_y), self.config)
         result = self._as_swap(fill, x_to_y)
         self._apply(fill, x_to_y)
+        self.vaults.record(result, x_to_y)
         return result
 
     def _apply(self, fill: CpmmFill, x_to_y: bool) -> None:

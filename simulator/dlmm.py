@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from simulator import dlmm_math as m
 from simulator.errors import pair_insufficient_liquidity
-from simulator.swap import PoolInfo, Swap
+from simulator.swap import PoolInfo, Swap, Vaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,7 @@ class DlmmPool:
         self.volatility = Volatility(index_reference=active_id)
         self.min_bin_id = min(bins)
         self.max_bin_id = max(bins)
+        self.vaults = Vaults(*_totals(bins))
 
     @property
     def info(self) -> PoolInfo:
@@ -73,6 +74,9 @@ class DlmmPool:
 
     def replace_bins(self, bins: dict[int, tuple[int, int]]) -> None:
         """Swap in a new liquidity layout (LPs withdrawing and re-depositing)."""
+        (old_x, old_y), (new_x, new_y) = _totals(self.bins), _totals(bins)
+        self.vaults.x += new_x - old_x
+        self.vaults.y += new_y - old_y
         self.bins = bins
         self.min_bin_id = min(bins)
         self.max_bin_id = max(bins)
@@ -110,6 +114,7 @@ class DlmmPool:
         self.bins.update(walk.bins)
         self.active_id = walk.active_id
         self.volatility = walk.volatility
+        self.vaults.record(walk.swap, x_to_y)
         return walk.swap
 
     def _walk(self, amount_in: int, x_to_y: bool, now: int) -> _Walk:
@@ -164,3 +169,7 @@ def _fill_bin(
     fee = m.fee_on_gross(left, rate)
     amount_out = m.amount_out_of(left - fee, price, x_to_y)
     return left, min(amount_out, max_out), fee
+
+
+def _totals(bins: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    return sum(x for x, _ in bins.values()), sum(y for _, y in bins.values())

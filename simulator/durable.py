@@ -23,7 +23,7 @@ import msgspec
 
 from simulator.config import SimulatorConfig
 from simulator.core import MAX_ADVANCE, Simulator
-from simulator.errors import InvalidRequest
+from simulator.errors import RpcError
 from simulator.journal import Clock, Journal, JournalRefused, Recorded, hold_lock, read_journal
 
 logger = logging.getLogger("simulator.durable")
@@ -91,13 +91,18 @@ def _replay(recorded: Recorded, config: SimulatorConfig, path: Path) -> Simulato
     slots = sends = 0
     for number, line in enumerate(recorded.lines, start=2):
         if line.send is not None:
+            known = len(simulator.ledger.records)
             try:
-                duplicate = simulator.send_transaction(line.send).duplicate
-            except InvalidRequest as error:
+                simulator.send_transaction(line.send, skip_preflight=True)
+            except RpcError as error:
                 raise _diverged(path, number, f"the send is refused: {error.message}") from error
-            if duplicate:
-                raise _diverged(path, number, "the send is a duplicate")
+            if len(simulator.ledger.records) == known:
+                raise _diverged(path, number, "the send is a duplicate or dropped")
             sends += 1
+        if line.move is not None:
+            simulator.move_price(line.move.pair, line.move.bps)
+        if line.launch is not None:
+            simulator.launch_pool(line.launch)
         left = line.advance
         while left:
             simulator.advance_slots(min(left, MAX_ADVANCE))

@@ -12,8 +12,6 @@ SLIPPAGE_BY_KIND: dict[str, tuple[int, str]] = {
     "cpmm": (6005, "ExceededSlippage"),  # 0x1775
     "dlmm": (6003, "ExceededAmountSlippageTolerance"),  # 0x1773
 }
-# A route of several legs is checked once on its total, as Jupiter's program does.
-ROUTE_SLIPPAGE = (6001, "SlippageToleranceExceeded")  # 0x1771
 
 
 class SwapError(Exception):
@@ -31,13 +29,13 @@ def slippage_error(kind: str, amount_out: int, min_amount_out: int) -> SwapError
     return SwapError(name, code, f"amount out {amount_out} < minimum {min_amount_out}")
 
 
-def route_slippage_error(amount_out: int, min_amount_out: int) -> SwapError:
-    code, name = ROUTE_SLIPPAGE
-    return SwapError(name, code, f"route out {amount_out} < minimum {min_amount_out}")
-
-
 def not_approved(open_time: int) -> SwapError:
-    return SwapError("NotApproved", 6000, f"pool opens after unix time {open_time}")
+    return SwapError("NotApproved", 6000, f"pool opens at unix time {open_time}")
+
+
+def zero_output() -> SwapError:
+    """CPMM `swap_base_input` giving nothing: Anchor's `require_gt!` error, as on chain."""
+    return SwapError("RequireGtViolated", 2505, "swap gives zero output tokens")
 
 
 def zero_trading_tokens() -> SwapError:
@@ -56,3 +54,23 @@ class InvalidRequest(Exception):
         self.field = field
         self.message = message
         self.status = status
+
+
+class RpcError(Exception):
+    """A JSON-RPC error answer: Solana's `code`, `message` and optional `data`."""
+
+    def __init__(self, code: int, message: str, data: object = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+INVALID_PARAMS = -32602
+PREFLIGHT_FAILURE = -32002
+SIGNATURE_FAILURE = -32003
+VERSION_UNSUPPORTED = -32015
+
+
+def invalid_params(message: str) -> RpcError:
+    return RpcError(INVALID_PARAMS, message)

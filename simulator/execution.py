@@ -1,90 +1,198 @@
-"""Executing a landed swap transaction: every leg, atomically, or nothing.
+"""Running a transaction: every swap instruction in order, atomically, or none.
 
-Legs run on distinct pools, so each can be priced against the state the tx found
-when it landed; only when every leg and the route's minimum pass are the pools
-changed. A failure charges the fee but leaves every pool as it was.
+Legs run on distinct pools, so each is priced against the state the transaction found;
+only when every instruction passes (the wallet holds the input, the pool fills it, the
+output meets the instruction's minimum) do the pools and balances change. A failure
+charges the fee and changes nothing else, as on Solana. `simulate` is the same run
+without any change: preflight and `simulateTransaction`.
+
+A CPMM pool of `SIMULATOR_LEDGER=litesvm` prices its leg in the real program, which checks
+the minimum itself (a simulation), then executes it there; its errors are the program's.
 """
 
 from __future__ import annotations
 
-from simulator.errors import SwapError, route_slippage_error, slippage_error
-from simulator.ledger import Transaction
-from simulator.responses import LegResult, TxError, TxResult
+from simulator.cpmm_program.executed_pool import ExecutedCpmmPool
+from simulator.errors import SwapError, slippage_error
+from simulator.ledger import Executed, LegOrder, TokenBalance, Transaction, TxError
+from simulator.ledger import instruction_error as ix_error
+from simulator.program_layouts import (
+    COMPUTE_BUDGET,
+    COMPUTE_BUDGET_UNITS,
+    INSTRUCTION_NAME,
+    MEMO_PROGRAM,
+    MEMO_UNITS,
+    PROGRAM_OF_KIND,
+    TOKEN_PROGRAM,
+    UNITS_CONSUMED,
+)
 from simulator.swap import Swap
+from simulator.wallets import Wallets
+
+INSUFFICIENT_FUNDS = 1  # spl-token TokenError::InsufficientFunds
 
 
 class Failed(Exception):
-    """The tx landed and failed; `error` is what its status reports."""
-
-    def __init__(self, error: TxError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _tx_error(error: SwapError, instruction_index: int | None) -> TxError:
-    return TxError(
-        name=error.name,
-        code=error.code,
-        message=error.message,
-        instruction_index=instruction_index,
-    )
+    def __init__(self, err: TxError, logs: list[str]) -> None:
+        super().__init__(str(err))
+        self.err = err
+        self.logs = logs
 
 
-def _price_legs(tx: Transaction, now: int, force_slippage: bool) -> list[Swap]:
+def execute(
+    tx: Transaction, now: int, wallets: Wallets, force_slippage: bool = False, apply: bool = True
+) -> Executed:
+    """Run `tx` at unix time `now`; with `apply` False nothing changes (a simulation).
+    The caller has checked that the payer can pay the fee."""
+    pre = _token_balances(tx, wallets)
+    lamports = wallets.lamports(tx.payer)
+    fee = tx.fee_lamports()
+    budget_instructions = tx.instruction_count - len(tx.legs) - len(tx.memos)
+    logs = [_invoke(COMPUTE_BUDGET), f"Program {COMPUTE_BUDGET} success"] * budget_instructions
+    units = COMPUTE_BUDGET_UNITS * budget_instructions
+    try:
+        fills = _price(tx, now, wallets, force_slippage, logs, units)
+    except Failed as failure:
+        if apply:
+            wallets.charge(tx.payer, fee)
+        return Executed(
+            failure.err, fee, logs + failure.logs, units, lamports, lamports - fee, pre, pre
+        )
+    units += sum(UNITS_CONSUMED[leg.pool.info.kind] for leg in tx.legs)
+    for memo in tx.memos:  # the wallet puts its memo after the swaps
+        logs += [
+            _invoke(MEMO_PROGRAM),
+            f'Program log: Memo (len {len(memo.encode())}): "{memo}"',
+            f"Program {MEMO_PROGRAM} consumed {MEMO_UNITS} of"
+            f" {tx.compute_unit_limit} compute units",
+            f"Program {MEMO_PROGRAM} success",
+        ]
+        units += MEMO_UNITS
+    if not apply:
+        return Executed(None, fee, logs, units, lamports, lamports - fee, pre, pre)
+    for leg, fill in zip(tx.legs, fills, strict=True):
+        applied = _fill(leg, now, apply=True)
+        # Distinct pools: nothing between pricing and applying changed this one.
+        assert applied == fill
+        wallets.move(tx.payer, leg.user_in.mint, -fill.amount_in)
+        wallets.move(tx.payer, leg.user_out.mint, fill.amount_out)
+    wallets.charge(tx.payer, fee)
+    post = _token_balances(tx, wallets)
+    return Executed(None, fee, logs, units, lamports, lamports - fee, pre, post)
+
+
+def _price(
+    tx: Transaction,
+    now: int,
+    wallets: Wallets,
+    force_slippage: bool,
+    logs: list[str],
+    units: int,
+) -> list[Swap]:
+    if tx.broken is not None:
+        raise Failed(tx.broken, ["Program log: Error: invalid account data for instruction"])
+    spent: dict[str, int] = {}
     fills: list[Swap] = []
-    for index, leg in enumerate(tx.legs):
+    for leg in tx.legs:
+        program = PROGRAM_OF_KIND[leg.pool.info.kind]
+        units += UNITS_CONSUMED[leg.pool.info.kind]
+        budget = f"{units} of {tx.compute_unit_limit}"
+        logs += [
+            _invoke(program),
+            f"Program log: Instruction: {INSTRUCTION_NAME[leg.pool.info.kind]}",
+        ]
+        if units > tx.compute_unit_limit:
+            logs.append(f"Program {program} consumed {budget} compute units")
+            raise Failed(ix_error(leg.instruction_index, "ComputationalBudgetExceeded"), [])
+        mint = leg.user_in.mint
+        held = wallets.balance(tx.payer, mint) - spent.get(mint, 0)
+        if held < leg.amount_in:
+            raise Failed(
+                ix_error(leg.instruction_index, INSUFFICIENT_FUNDS),
+                _token_failure(program, budget),
+            )
+        spent[mint] = spent.get(mint, 0) + leg.amount_in
         try:
-            fill = leg.pool.quote(leg.amount_in, tx.x_to_y, now)
+            fill = _fill(leg, now, apply=False)
+            if force_slippage and not fills:
+                raise slippage_error(leg.pool.info.kind, fill.amount_out, leg.min_amount_out)
         except SwapError as error:
-            raise Failed(_tx_error(error, index)) from error
-        minimum = leg.min_amount_out
-        if minimum is not None and fill.amount_out < minimum:
-            refusal = slippage_error(leg.pool.info.kind, fill.amount_out, minimum)
-            raise Failed(_tx_error(refusal, index))
+            raise Failed(
+                ix_error(leg.instruction_index, error.code or 0),
+                _program_failure(leg, error, budget),
+            ) from error
+        logs += [
+            *_transfers(2),
+            f"Program {program} consumed {budget} compute units",
+            f"Program {program} success",
+        ]
         fills.append(fill)
-    total = sum(fill.amount_out for fill in fills)
-    if total < tx.min_amount_out or force_slippage:
-        raise Failed(_route_slippage(tx, total))
     return fills
 
 
-def _route_slippage(tx: Transaction, total: int) -> TxError:
-    # A single-leg swap goes straight to the venue, whose program checks the
-    # minimum; a split goes through a router that checks the total once.
-    if len(tx.legs) == 1:
-        kind = tx.legs[0].pool.info.kind
-        return _tx_error(slippage_error(kind, total, tx.min_amount_out), 0)
-    return _tx_error(route_slippage_error(total, tx.min_amount_out), len(tx.legs))
+def _fill(leg: LegOrder, now: int, apply: bool) -> Swap:
+    """The leg's fill now, the pool changed when `apply`; SwapError under its minimum."""
+    pool = leg.pool
+    if isinstance(pool, ExecutedCpmmPool):
+        return pool.fill(leg.amount_in, leg.x_to_y, now, leg.min_amount_out, commit=apply)
+    if apply:
+        return pool.swap(leg.amount_in, leg.x_to_y, now)
+    fill = pool.quote(leg.amount_in, leg.x_to_y, now)
+    if fill.amount_out < leg.min_amount_out:
+        raise slippage_error(pool.info.kind, fill.amount_out, leg.min_amount_out)
+    return fill
 
 
-def failed_result(tx: Transaction, slot: int) -> TxResult:
-    """What a landed-but-failed tx reports: its slot and fee, no output."""
-    in_amount = str(sum(leg.amount_in for leg in tx.legs))
-    return TxResult(
-        slot=slot, in_amount=in_amount, out_amount="0", fee_lamports=tx.fee_lamports(), legs=[]
-    )
+def _invoke(program: str, depth: int = 1) -> str:
+    return f"Program {program} invoke [{depth}]"
 
 
-def execute(tx: Transaction, slot: int, now: int, force_slippage: bool = False) -> TxResult:
-    """Apply all legs at `now`, or raise Failed without changing any pool."""
-    fills = _price_legs(tx, now, force_slippage)
-    legs: list[LegResult] = []
-    for leg, fill in zip(tx.legs, fills, strict=True):
-        applied = leg.pool.swap(leg.amount_in, tx.x_to_y, now)
-        # Distinct pools: nothing between pricing and applying changed this one.
-        assert applied == fill
-        legs.append(
-            LegResult(
-                pool=leg.pool.info.address,
-                in_amount=str(fill.amount_in),
-                out_amount=str(fill.amount_out),
-                fee_amount=str(fill.fee_amount),
+def _transfers(count: int) -> list[str]:
+    lines = []
+    for _ in range(count):
+        lines += [
+            _invoke(TOKEN_PROGRAM, 2),
+            "Program log: Instruction: Transfer",
+            f"Program {TOKEN_PROGRAM} success",
+        ]
+    return lines
+
+
+def _token_failure(program: str, budget: str) -> list[str]:
+    return [
+        _invoke(TOKEN_PROGRAM, 2),
+        "Program log: Instruction: Transfer",
+        "Program log: Error: insufficient funds",
+        f"Program {TOKEN_PROGRAM} failed: custom program error: 0x{INSUFFICIENT_FUNDS:x}",
+        f"Program {program} consumed {budget} compute units",
+        f"Program {program} failed: custom program error: 0x{INSUFFICIENT_FUNDS:x}",
+    ]
+
+
+def _program_failure(leg: LegOrder, error: SwapError, budget: str) -> list[str]:
+    program = PROGRAM_OF_KIND[leg.pool.info.kind]
+    code = error.code or 0
+    return [
+        f"Program log: AnchorError occurred. Error Code: {error.name}. Error Number: {code}."
+        f" Error Message: {error.message}.",
+        f"Program {program} consumed {budget} compute units",
+        f"Program {program} failed: custom program error: 0x{code:x}",
+    ]
+
+
+def _token_balances(tx: Transaction, wallets: Wallets) -> list[TokenBalance]:
+    """The balances of every token account the swaps touch: the wallet's and the vaults."""
+    balances: dict[str, TokenBalance] = {}
+    for leg in tx.legs:
+        vaults = leg.pool.vaults
+        held_in, held_out = (vaults.x, vaults.y) if leg.x_to_y else (vaults.y, vaults.x)
+        for account, amount in (
+            (leg.user_in, wallets.balance(leg.user_in.owner, leg.user_in.mint)),
+            (leg.user_out, wallets.balance(leg.user_out.owner, leg.user_out.mint)),
+            (leg.vault_in, held_in),
+            (leg.vault_out, held_out),
+        ):
+            balances[account.address] = TokenBalance(
+                account.address, account.mint, account.owner, amount
             )
-        )
-    return TxResult(
-        slot=slot,
-        in_amount=str(sum(leg.amount_in for leg in tx.legs)),
-        out_amount=str(sum(fill.amount_out for fill in fills)),
-        fee_lamports=tx.fee_lamports(),
-        legs=legs,
-    )
+    return list(balances.values())

@@ -3,15 +3,18 @@
 The simulator is deterministic per seed, so replaying the same inputs in the same
 order rebuilds the same chain: slot, block height, blockhashes, pools, market and the
 fate of every signature. The inputs are accepted sends (a duplicate or a refused send
-changes nothing and is not written) and slot advances (the wall clock, POST
-/slots/advance, advance-on-poll). Quotes change nothing but the stream that makes up
-`timeTaken`, so after a restore those values differ from an uninterrupted run.
+changes nothing and is not written), reference price moves (`simulator_movePrice`),
+launches asked for (`simulator_launchPool`) and slot advances (the wall clock,
+`simulator_advanceSlots`, advance-on-poll). Quotes change nothing but the stream that
+makes up `timeTaken`, so after a restore those values differ from an uninterrupted run.
 
 Format, JSON lines: a header `{"config": SimulatorConfig, "at": unix time,
 "snapshot": base64 pickle | null}` (a snapshot is the whole Simulator, which the
 lines after it continue from), then `{"advance": k, "at": t, "blockhash": h}` (k
 slots, coalesced; the last ran at unix time t and left blockhash h, which a replay
-checks) and `{"send": <the SendTransaction as sent>}`.
+checks), `{"send": <the signed transaction, base64>}`, `{"move": {"pair", "bps"}}` and
+`{"launch": LaunchSpec}` (`simulator_launchPool`; launches on the schedule are draws of
+the advances, replayed with them).
 
 Durability: `flush()` hands the lines to the OS (a write, no fsync) and runs before
 any answer leaves, so whatever a client was told survives a kill of the process: the
@@ -33,7 +36,7 @@ from typing import NamedTuple
 import msgspec
 
 from simulator.config import SimulatorConfig
-from simulator.requests import SendTransaction
+from simulator.launches import LaunchSpec
 
 logger = logging.getLogger("simulator.journal")
 _encoder = msgspec.json.Encoder()
@@ -44,19 +47,31 @@ class JournalRefused(Exception):
     """The journal cannot be used: written with other settings, in use, or unreadable."""
 
 
+# The journal's own format: a file written by another is refused, not misread.
+FORMAT = 2
+
+
 class Header(msgspec.Struct, frozen=True, kw_only=True):
+    format: int = 1
     config: SimulatorConfig
     at: float  # unix time of the last slot the snapshot (or the empty chain) holds
     snapshot: bytes | None = None
 
 
+class Move(msgspec.Struct, frozen=True):
+    pair: str
+    bps: int
+
+
 class Line(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """One input: `advance` slots, or one `send`."""
+    """One input: `advance` slots, one `send` (wire bytes), or one price `move`."""
 
     advance: int = 0
     at: float = 0.0
     blockhash: str = ""
-    send: SendTransaction | None = None
+    send: bytes | None = None
+    move: Move | None = None
+    launch: LaunchSpec | None = None
 
 
 class Recorded(NamedTuple):
@@ -88,6 +103,11 @@ def read_journal(path: Path) -> Recorded:
         header = msgspec.json.decode(raw[0], type=Header)
     except msgspec.DecodeError as error:
         raise JournalRefused(f"{path}:1 is not a journal header ({error})") from error
+    if header.format != FORMAT:
+        raise JournalRefused(
+            f"{path} was written by simulator code of another journal format"
+            f" ({header.format}, this code writes {FORMAT}); delete it for a fresh chain"
+        )
     lines: list[Line] = []
     decoder = msgspec.json.Decoder(Line)
     for number, text in enumerate(raw[1:], start=2):
@@ -131,7 +151,7 @@ class Journal:
     ) -> Journal:
         """A new journal at `path` for a fresh chain."""
         at = clock()
-        _write_header(path, Header(config=config, at=at))
+        _write_header(path, Header(format=FORMAT, config=config, at=at))
         return cls(path, lock, last_at=at, replay_cost=0, clock=clock)
 
     def record_advance(self, count: int, blockhash: str) -> None:
@@ -141,9 +161,18 @@ class Journal:
         self.last_at = self._clock()
         self.replay_cost += count
 
-    def record_send(self, request: SendTransaction) -> None:
-        self._write_advance()  # the send happened after those slots
-        self._pending.append(_encoder.encode(Line(send=request)) + b"\n")
+    def record_send(self, raw: bytes) -> None:
+        self._record(Line(send=raw))
+
+    def record_move(self, pair: str, bps: int) -> None:
+        self._record(Line(move=Move(pair, bps)))
+
+    def record_launch(self, spec: LaunchSpec) -> None:
+        self._record(Line(launch=spec))
+
+    def _record(self, line: Line) -> None:
+        self._write_advance()  # the input came after those slots
+        self._pending.append(_encoder.encode(line) + b"\n")
         self.replay_cost += 1
 
     def _write_advance(self) -> None:
@@ -166,7 +195,8 @@ class Journal:
         self._pending.clear()
         self._advance = 0
         self._file.close()
-        _write_header(self.path, Header(config=config, at=self.last_at, snapshot=snapshot))
+        header = Header(format=FORMAT, config=config, at=self.last_at, snapshot=snapshot)
+        _write_header(self.path, header)
         self._file = self.path.open("ab")
         self.replay_cost = 0
 

@@ -1,64 +1,89 @@
 """Every transaction the chain has seen, keyed by signature, and its status.
 
-A signature is recorded once; sending it again returns the existing record and
-never executes anything a second time.
+A signature is recorded once; sending it again finds the existing record and never
+executes anything a second time. The map keeps every signature for the chain's whole
+life (unlike LiteSVM's 32 or a validator's status cache), so a re-send of a landed
+transaction, however late, is recognised.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simulator.config import BASE_FEE_LAMPORTS, FINALIZE_SLOTS
-from simulator.responses import SignatureStatus, TxError, TxResult
 from simulator.swap import Pool, ceil_div
+from simulator.wallets import TokenAccount
 
-EXPIRED = TxError(
-    name="BlockhashNotFound",
-    code=-1005,  # Jupiter Ultra "expired"; web3.js "block height exceeded"
-    message="transaction expired: block height exceeded lastValidBlockHeight",
-)
+# A transaction error as Solana's JSON-RPC shows it: "BlockhashNotFound", or
+# {"InstructionError": [index, {"Custom": 6005}]}, or [index, "InvalidAccountData"].
+TxError = str | dict[str, object]
+
+
+def instruction_error(index: int, error: int | str) -> TxError:
+    detail: object = {"Custom": error} if isinstance(error, int) else error
+    return {"InstructionError": [index, detail]}
 
 
 @dataclass(frozen=True, slots=True)
 class LegOrder:
+    """One swap instruction of a transaction."""
+
     pool: Pool
+    x_to_y: bool
     amount_in: int
-    min_amount_out: int | None
+    min_amount_out: int
+    instruction_index: int
+    user_in: TokenAccount
+    user_out: TokenAccount
+    vault_in: TokenAccount  # owned by the pool's authority
+    vault_out: TokenAccount
 
 
 @dataclass(frozen=True, slots=True)
 class Transaction:
-    """A validated swap transaction."""
+    """A verified, decoded transaction: its swaps, its budget and where it came from."""
 
     signature: str
-    input_mint: str
-    output_mint: str
-    x_to_y: bool
-    legs: tuple[LegOrder, ...]
-    min_amount_out: int
+    payer: str
+    wire: bytes  # the signed transaction as sent
+    blockhash: str
     last_valid_block_height: int
+    legs: tuple[LegOrder, ...]
     compute_unit_price: int
     compute_unit_limit: int
+    instruction_count: int
+    broken: TxError | None = None  # an instruction whose accounts its program refuses
+    memos: tuple[str, ...] = ()  # SPL Memo instructions' text, in order
 
     def fee_lamports(self) -> int:
         """Base fee plus `ceil(cu_price * cu_limit / 1e6)` priority fee."""
         priority = ceil_div(self.compute_unit_price * self.compute_unit_limit, 10**6)
         return BASE_FEE_LAMPORTS + priority
 
-    def content(self) -> tuple[object, ...]:
-        """What the signature signs: two sends with one signature must match."""
-        legs = tuple(
-            (leg.pool.info.address, leg.amount_in, leg.min_amount_out) for leg in self.legs
-        )
-        return (
-            self.input_mint,
-            self.output_mint,
-            legs,
-            self.min_amount_out,
-            self.last_valid_block_height,
-            self.compute_unit_price,
-            self.compute_unit_limit,
-        )
+
+@dataclass(frozen=True, slots=True)
+class TokenBalance:
+    """One token account's balance, as `preTokenBalances`/`postTokenBalances` show it."""
+
+    account: str
+    mint: str
+    owner: str
+    amount: int
+
+
+@dataclass(slots=True)
+class Executed:
+    """What running a transaction did (or, for a simulation, would do)."""
+
+    err: TxError | None
+    fee: int
+    logs: list[str]
+    units_consumed: int
+    pre_lamports: int = 0
+    post_lamports: int = 0
+    pre_tokens: list[TokenBalance] = field(default_factory=list)
+    post_tokens: list[TokenBalance] = field(default_factory=list)
+    block_time: int = 0
 
 
 @dataclass(slots=True)
@@ -69,58 +94,29 @@ class TxRecord:
     landed_slot: int | None = None
     confirm_slot: int | None = None
     dropped_at: int | None = None  # set while the landing block is on a dead fork
-    expired: bool = False
-    err: TxError | None = None
-    result: TxResult | None = None
+    expired: bool = False  # will never land: past its blockhash, or its fee unpaid
+    executed: Executed | None = None
 
     def is_settling(self, slot: int) -> bool:
-        """True while the status can still change (not expired, not finalized)."""
-        if self.expired:
-            return False
+        """True while its sender may be waiting on it: not finalized. An expired one
+        counts: on Solana's wire it shows null, as one not landed yet, so its sender
+        waits for the block height to pass, which takes slots."""
         return self.landed_slot is None or slot < self.landed_slot + FINALIZE_SLOTS
 
-    def status(self, slot: int) -> SignatureStatus:
-        """The status as `getSignatureStatuses` would show it at `slot`."""
-        signature = self.tx.signature
-        if self.expired:
-            return _status(signature, "expired", None, None, None, EXPIRED, None)
+    def commitment(self, slot: int) -> str | None:
+        """processed | confirmed | finalized at `slot`; None while not in a block."""
         if self.landed_slot is None or self.confirm_slot is None:
-            return _status(signature, "pending", None, None, None, None, None)
-        landed = self.landed_slot
-        if slot >= landed + FINALIZE_SLOTS:
-            commitment, confirmations = "finalized", None
-        elif slot >= self.confirm_slot and self.dropped_at is None:
-            commitment, confirmations = "confirmed", slot - landed
-        else:
-            commitment, confirmations = "processed", slot - landed
-        state = commitment
-        if self.err is not None and commitment != "processed":
-            state = "failed"
-        return _status(signature, state, landed, confirmations, commitment, self.err, self.result)
-
-
-def _status(
-    signature: str,
-    state: str,
-    slot: int | None,
-    confirmations: int | None,
-    commitment: str | None,
-    err: TxError | None,
-    result: TxResult | None,
-) -> SignatureStatus:
-    return SignatureStatus(
-        signature=signature,
-        state=state,
-        slot=slot,
-        confirmations=confirmations,
-        confirmation_status=commitment,
-        err=err,
-        result=result,
-    )
+            return None
+        if slot >= self.landed_slot + FINALIZE_SLOTS:
+            return "finalized"
+        if slot >= self.confirm_slot and self.dropped_at is None:
+            return "confirmed"
+        return "processed"
 
 
 class Ledger:
-    """Records by signature, plus the ones still waiting for a block."""
+    """Records by signature, plus the ones still waiting for a block (or again, after
+    their block was dropped)."""
 
     def __init__(self) -> None:
         self.records: dict[str, TxRecord] = {}
@@ -142,3 +138,16 @@ class Ledger:
                 record.landed_slot = record.confirm_slot = record.dropped_at = None
                 del self.forked[signature]
                 self.pending[signature] = record
+
+    def fate(self, signature: str) -> str:
+        """What became of `signature`, which Solana's JSON-RPC cannot say (it shows null
+        both for "may still land" and "never will"): unknown | waiting | executed |
+        failed | expired. For test witnesses (`simulator_signatureFates`)."""
+        record = self.records.get(signature)
+        if record is None:
+            return "unknown"
+        if signature in self.pending or signature in self.forked:
+            return "waiting"
+        if record.executed is not None:
+            return "executed" if record.executed.err is None else "failed"
+        return "expired"

@@ -79,7 +79,7 @@ class Market:
         rng = self._noise
         for pair in self.pairs:
             pools = [listing.pool for listing in self._listings if listing.pair == pair]
-            for _ in range(_poisson(rng.random, pair.trades_per_slot)):
+            for _ in range(poisson(rng.random, pair.trades_per_slot)):
                 pool = rng.choice(pools)
                 x_to_y = rng.random() < 0.5
                 usd = NOISE_MEDIAN_USD * math.exp(NOISE_SIGMA * rng.gauss(0.0, 1.0))
@@ -111,7 +111,7 @@ class Market:
                 recenter_if_at_edge(listing.pool, listing.layout)
 
 
-def _poisson(uniform: Callable[[], float], rate: float) -> int:
+def poisson(uniform: Callable[[], float], rate: float) -> int:
     """Knuth's Poisson draw; fine for the small per-slot rates used here."""
     limit = math.exp(-rate)
     count, product = 0, uniform()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from simulator.errors import SwapError
-from simulator.responses import (
+from simulator.quote_shapes import (
     LadderPoint,
     PoolLadder,
     RoutePlanStep,

@@ -21,6 +21,10 @@ COMPONENTS = (
     "forks",
     "latency",  # confirmation delays
     "quotes",  # simulated quote compute time (timeTaken)
+    "hostile",  # which requests a hostile node refuses, drops, delays or answers stale
+    "launches",  # when new pools launch on their own, and their properties
+    "launch_keys",  # a launch's mint, pool and creator keys
+    "crowd",  # the competing snipers buying a new pool
 )
 
 

@@ -54,6 +54,9 @@ class Pool(Protocol):
     @property
     def info(self) -> PoolInfo: ...
 
+    @property
+    def vaults(self) -> Vaults: ...
+
     def quote(self, amount_in: int, x_to_y: bool, now: int) -> Swap:
         """Exact-in fill at the current state, without changing it."""
         ...
@@ -83,6 +86,29 @@ def format_fraction(value: Fraction, places: int = 12) -> str:
     return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
 
 
+class Vaults:
+    """A pool's two token vaults: what it holds, fees not yet withdrawn included.
+
+    Every token a swap pays goes into the input vault and its output leaves the output
+    vault, so a transaction's vault balance changes are its fills, as a client reads
+    them from `preTokenBalances` and `postTokenBalances`.
+    """
+
+    __slots__ = ("x", "y")
+
+    def __init__(self, x: int, y: int) -> None:
+        self.x = x
+        self.y = y
+
+    def record(self, fill: Swap, x_to_y: bool) -> None:
+        if x_to_y:
+            self.x += fill.amount_in
+            self.y -= fill.amount_out
+        else:
+            self.y += fill.amount_in
+            self.x -= fill.amount_out
+
+
 class ReservePair:
     """The two curve reserves of a constant-product pool: X = base, Y = quote."""
 
@@ -90,6 +116,7 @@ class ReservePair:
         self._info = info
         self.reserve_x = reserve_x
         self.reserve_y = reserve_y
+        self.vaults = Vaults(reserve_x, reserve_y)
 
     @property
     def info(self) -> PoolInfo:

@@ -7,7 +7,7 @@ from simulator.catalog import Catalog
 from simulator.cpmm import CpmmPool
 from simulator.dlmm import DlmmPool
 from simulator.market import Market
-from simulator.responses import PairView, PoolView, TokenView, UniverseView
+from simulator.quote_shapes import PairView, PoolView, TokenView, UniverseView
 from simulator.swap import format_fraction
 from simulator.universe import Listing
 

@@ -2,7 +2,8 @@
 
 Each actor is `async def`, so it runs on the worker process's one event loop (the
 AsyncIO middleware); each step is short and never sleeps. A signature still pending
-is followed by the dispatcher's confirmation watcher, not by any actor.
+is followed by the dispatcher's confirmation watcher, not by any actor. Each step's
+log lines carry its step, order and attempt (bound here, in the step's own task).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
+from structlog.contextvars import bound_contextvars
 
-from workers.context import StepContext
-from workers.execute_step import execute_order
+from commands.resend_transaction import resend_transaction
+from commands.route_and_send import route_and_send
+from commands.step_context import StepContext
 from workers.messages import PRIORITY, Step
-from workers.route_step import route_orders
 
 log = logging.getLogger("workers.actors")
 
@@ -61,6 +63,27 @@ class Resources(Middleware):
             thread.run_coroutine(self._resources.close())
 
 
+async def route_orders(ctx: StepContext, orders: list[tuple[str, int]]) -> None:
+    """The route actor's step, its log lines bound to it."""
+    with bound_contextvars(**step_context(Step.ROUTE, orders)):
+        await route_and_send(ctx, orders)
+
+
+async def resend_order(ctx: StepContext, order_id: str, attempt: int) -> None:
+    """The resend actor's step, its log lines bound to it."""
+    with bound_contextvars(**step_context(Step.RESEND, [(order_id, attempt)])):
+        await resend_transaction(ctx, order_id, attempt)
+
+
+def step_context(step: Step, orders: list[tuple[str, int]]) -> dict[str, object]:
+    """What every log line of one step carries: the step, and the order and attempt
+    (a batch of orders is logged per order by the step itself)."""
+    if len(orders) == 1:
+        ((order_id, attempt),) = orders
+        return {"step": step.value, "order_id": order_id, "attempt": attempt}
+    return {"step": step.value, "orders": len(orders)}
+
+
 def register_actors(broker: dramatiq.Broker, resources: Resources) -> None:
     """Declare the two step actors (and their queues) on `broker`."""
 
@@ -70,10 +93,10 @@ def register_actors(broker: dramatiq.Broker, resources: Resources) -> None:
         # One order (a retry, a sweep) or a batch of newly admitted ones.
         await route_orders(resources.current.ctx, orders or [(order_id, attempt)])
 
-    async def execute(order_id: str, attempt: int) -> None:
-        await execute_order(resources.current.ctx, order_id, attempt)
+    async def resend(order_id: str, attempt: int) -> None:
+        await resend_order(resources.current.ctx, order_id, attempt)
 
-    for step, fn in ((Step.ROUTE, route), (Step.EXECUTE, execute)):
+    for step, fn in ((Step.ROUTE, route), (Step.RESEND, resend)):
         declare = dramatiq.actor(
             actor_name=step.value, queue_name=step.queue, priority=PRIORITY[step], broker=broker
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,9 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
+
+from db.redis_clients import DEFAULT_TIMEOUT_S, sync_redis
+from workers.messages import Outgoing, Publisher
 
 STEP_TIME_LIMIT_MS = 30_000  # one step is a few requests; anything longer is stuck
 
@@ -62,10 +66,24 @@ class PipelinedRedisBroker(RedisBroker):
         return self.scripts["dispatch"](keys=[self.namespace], args=arguments, client=pipe)
 
 
+def broker_publisher(broker: PipelinedRedisBroker) -> Publisher:
+    """Send messages from a thread (the Redis client blocks), all in one round trip."""
+
+    async def publish(outgoing: Outgoing) -> None:
+        await asyncio.to_thread(broker.enqueue_all, outgoing)
+
+    return publish
+
+
 def build_broker(
-    redis_url: str, namespace: str, extra: list[Middleware] | None = None
+    redis_url: str,
+    namespace: str,
+    extra: list[Middleware] | None = None,
+    redis_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> PipelinedRedisBroker:
-    """A broker whose Redis keys all start with `namespace` (tests use their own).
+    """A broker whose Redis keys all start with `namespace` (tests use their own), on a
+    client with `redis_timeout_s` socket and connect timeouts (a Redis that stops
+    answering fails the send instead of hanging the dispatcher).
 
     An actor that raises (venue or store unreachable) is retried by the broker after a
     short back-off; the sweeper covers a message that is lost outright.
@@ -80,4 +98,6 @@ def build_broker(
         # runs while AsyncIO's loop still does.
         *(extra or []),
     ]
-    return PipelinedRedisBroker(url=redis_url, namespace=namespace, middleware=middleware)
+    # The client, not `url=`: RedisBroker ignores connection options given with a URL.
+    client = sync_redis(redis_url, redis_timeout_s)
+    return PipelinedRedisBroker(client=client, namespace=namespace, middleware=middleware)

@@ -31,6 +31,30 @@ async def test_read_stream_after_a_version(store: EventLog) -> None:
     assert await store.read_stream(stream(), 0) == []
 
 
+async def test_read_streams_returns_each_whole_stream_in_one_read(store: EventLog) -> None:
+    first, second, missing = stream(), stream(), stream()
+    await store.append(first, 0, [new_event(n=i) for i in range(3)])
+    await store.append(second, 0, [new_event(n=9)])
+    await store.append(first, 3, [new_event(n=3)])
+    streams = await store.read_streams([first, second, missing])
+    assert set(streams) == {first, second}
+    assert streams[first] == await store.read_stream(first)
+    assert [e.stream_version for e in streams[first]] == [1, 2, 3, 4]
+    assert streams[second] == await store.read_stream(second)
+    assert await store.read_streams([]) == {}
+
+
+async def test_first_events_reads_each_stream_s_first_event_in_one_read(store: EventLog) -> None:
+    first, second, missing = stream(), stream(), stream()
+    await store.append(first, 0, [new_event(n=i) for i in range(3)])
+    await store.append(second, 0, [new_event(n=9)])
+    heads = await store.first_events([first, second, missing])
+    assert set(heads) == {first, second}
+    assert heads[first] == (await store.read_stream(first))[0]
+    assert heads[second] == (await store.read_stream(second))[0]
+    assert await store.first_events([]) == {}
+
+
 async def test_wrong_expected_version_is_a_conflict_and_writes_nothing(store: EventLog) -> None:
     stream_id = stream()
     await store.append(stream_id, 0, [new_event()])

@@ -1,11 +1,15 @@
 """End-to-end fixtures: the simulator served in this test's event loop (so its failure
-knobs can be set), the engine's real processes, and an API client on the same database."""
+knobs can be set), the engine's real processes, and an API client on the same database.
+
+`ledger` is where the simulator's CPMM pools execute (SIMULATOR_LEDGER): "math" unless a
+test module parametrizes it (tests/e2e/test_execution.py runs in both)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -14,10 +18,10 @@ from api.app import create_app
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
 from db.pool import create_pool
-from simulator.config import SimulatorConfig
+from simulator.config import LedgerMode, SimulatorConfig
 from tests.support.engine import INSTANT_VENUE, Engine, running_engine
 from tests.support.simulator_thread import SimulatorThread, simulator_thread
-from workers.planner import VenueQuoter
+from workers.solana.quoter import VenueQuoter
 
 
 class Stack:
@@ -33,12 +37,18 @@ StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
 
 
 @pytest.fixture
-def stack(postgres_admin: str, redis_server: str) -> StackFactory:
+def ledger() -> LedgerMode:
+    return "math"
+
+
+@pytest.fixture
+def stack(postgres_admin: str, redis_server: str, ledger: LedgerMode) -> StackFactory:
     @asynccontextmanager
     async def make(
         config: SimulatorConfig | None = None, workers: int = 1, **settings: str
     ) -> AsyncIterator[Stack]:
-        with simulator_thread(config or SimulatorConfig(seed=7)) as simulator:
+        config = msgspec.structs.replace(config or SimulatorConfig(seed=7), ledger=ledger)
+        with simulator_thread(config) as simulator:
             url = simulator.url
             with running_engine(
                 postgres_admin,

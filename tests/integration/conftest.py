@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import psycopg
 import pytest
 import redis.asyncio as aioredis
 from litestar import Litestar
@@ -14,6 +15,9 @@ from psycopg_pool import AsyncConnectionPool
 from api.app import create_app
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
+from db.migrate import migrate
+from tests.support.consumers import EFFECTS_TABLE
+from tests.support.servers import fresh_database
 
 
 @pytest.fixture
@@ -38,3 +42,14 @@ async def client(
     )
     async with AsyncTestClient(create_app(services)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def own_database(postgres_admin: str) -> Iterator[str]:
+    """A migrated database of the test's own: for tests that cut every session of
+    their database, or run a consumer whose checkpoint no other test may move."""
+    with fresh_database(postgres_admin, prefix="oe_own") as url:
+        migrate(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(EFFECTS_TABLE)
+        yield url

@@ -5,24 +5,34 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
 from db.pool import create_pool
+from domain.events import OrderSubmitted
+from domain.streams import order_stream
 from tests.conftest import count_events
+from tests.support.order_histories import as_new_events, confirmed_history
 
 Client = AsyncTestClient[Litestar]
 ORDER = {"type": "market", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "1.5"}
+LIMIT = ORDER | {"type": "limit"}
+PAST = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+FAR = (datetime.now(UTC) + timedelta(days=31)).isoformat()
 
 
 async def submit(client: Client, body: Any, **headers: str) -> Any:
     if isinstance(body, bytes | str):
+        headers = {"Content-Type": "application/json"} | headers
         return await client.post("/api/orders/execute", content=body, headers=headers)
     return await client.post("/api/orders/execute", json=body, headers=headers)
 
@@ -71,6 +81,7 @@ BAD_BODIES: list[tuple[str, Any, int, str]] = [
     ("negative amount", ORDER | {"amountIn": -1}, 400, "amountIn"),
     ("NaN amount", ORDER | {"amountIn": "NaN"}, 400, "amountIn"),
     ("huge amount", ORDER | {"amountIn": "1000000000001"}, 400, "amountIn"),
+    ("SOL past a u64", ORDER | {"amountIn": "18446744073.709551616"}, 400, "amountIn"),
     (
         "huge number",
         b'{"type":"market","tokenIn":"SOL","tokenOut":"USDC","amountIn":1e400}',
@@ -83,7 +94,27 @@ BAD_BODIES: list[tuple[str, Any, int, str]] = [
     ("pair without pool", ORDER | {"tokenIn": "JUP", "tokenOut": "SOL"}, 400, "tokenOut"),
     ("slippage below 0", ORDER | {"slippageBps": -1}, 400, "slippageBps"),
     ("slippage above 5000", ORDER | {"slippageBps": 5001}, 400, "slippageBps"),
-    ("limit not yet", ORDER | {"type": "limit"}, 400, "type"),
+    ("sniper not yet", ORDER | {"type": "sniper"}, 400, "type"),
+    ("limit without a limit", LIMIT, 400, "limitPrice"),
+    ("limit with both", LIMIT | {"limitPrice": "150", "minAmountOut": "225"}, 400, "limitPrice"),
+    ("limitPrice zero", LIMIT | {"limitPrice": "0"}, 400, "limitPrice"),
+    ("limitPrice negative", LIMIT | {"limitPrice": -150}, 400, "limitPrice"),
+    ("limitPrice absurd", LIMIT | {"limitPrice": "9" * 30}, 400, "limitPrice"),
+    ("limitPrice a word", LIMIT | {"limitPrice": "cheap"}, 400, "limitPrice"),
+    ("limitPrice boolean", LIMIT | {"limitPrice": True}, 400, "limitPrice"),
+    ("minAmountOut zero", LIMIT | {"minAmountOut": "0"}, 400, "minAmountOut"),
+    ("minAmountOut decimals", LIMIT | {"minAmountOut": "1.0000001"}, 400, "minAmountOut"),
+    ("expiresAt past", LIMIT | {"limitPrice": "150", "expiresAt": PAST}, 400, "expiresAt"),
+    ("expiresAt too far", LIMIT | {"limitPrice": "150", "expiresAt": FAR}, 400, "expiresAt"),
+    (
+        "expiresAt no zone",
+        LIMIT | {"limitPrice": "1", "expiresAt": "2099-01-01T00:00:00"},
+        400,
+        "expiresAt",
+    ),
+    ("expiresAt a word", LIMIT | {"limitPrice": "150", "expiresAt": "soon"}, 400, "expiresAt"),
+    ("market with a limit", ORDER | {"limitPrice": "150"}, 400, "limitPrice"),
+    ("market with expiry", ORDER | {"expiresAt": FAR}, 400, "expiresAt"),
     ("unknown type", ORDER | {"type": "stop"}, 400, "type"),
     ("not JSON", b"type=market", 400, "body"),
     ("truncated JSON", b'{"type": "market"', 400, "body"),
@@ -272,3 +303,46 @@ async def test_postgres_down_is_503_quickly_and_ready_says_which() -> None:
         assert ready.status_code == 503
         assert ready.json()["postgres"].startswith("down")
         assert ready.json()["redis"] == "ok"
+
+
+async def test_an_audit_page_is_two_queries_however_many_orders_it_shows(
+    database_url: str,
+) -> None:
+    """A page of later events of 40 orders reads the page, then every order's pair
+    in one query: never one query per order."""
+    queries: list[str] = []
+
+    class CountingCursor(AsyncCursor[Any]):
+        async def execute(self, query: Any, params: Any = None, **options: Any) -> Self:
+            queries.append(str(query))
+            return await super().execute(query, params, **options)
+
+    pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=4,
+        open=False,
+        kwargs={"autocommit": True, "cursor_factory": CountingCursor},
+    )
+    await pool.open(wait=True)
+    try:
+        store = PostgresEventStore(pool)
+        async with AsyncTestClient(create_app(ApiServices(store=store))) as client:
+            after = await _tail_cursor(client)
+            for _ in range(40):
+                history = confirmed_history(attempts=1)
+                submitted = history[0]
+                assert isinstance(submitted, OrderSubmitted)
+                await store.append(order_stream(submitted.order_id), 0, as_new_events(history))
+            queries.clear()
+            page = await client.get(
+                "/api/events", params={"after": after, "type": "OrderConfirmed", "limit": 500}
+            )
+    finally:
+        await pool.close()
+    items = page.json()["items"]
+    assert len(items) == 40
+    assert {item["type"] for item in items} == {"OrderConfirmed"}
+    # Amounts shown in token units prove every order's pair was found.
+    assert all(isinstance(item["data"]["amountOut"], str) for item in items)
+    assert len(queries) == 2, queries

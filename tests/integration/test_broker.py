@@ -16,7 +16,7 @@ def test_enqueue_all_queues_ready_and_delayed_messages_like_enqueue(redis_server
     broker = build_broker(redis_server, namespace)
     client = redis.Redis.from_url(redis_server)
     try:
-        (batch,) = start_messages(["a", "b"], "admitted")
+        (batch,) = start_messages([("a", 1), ("b", 1)], "admitted")
         retry = step_message(Step.ROUTE, "c", 2, "AttemptFailed")
         broker.enqueue_all([(batch, None), (retry, 700)])
         (ready,) = _values(client, f"{namespace}:route.msgs")

@@ -5,19 +5,33 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket as socket_module
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from litestar import Litestar
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from api.app import create_app
+from api.live_feed import LiveFeed
+from api.read_side import ReadSide, ReadSideTasks
+from api.services import ApiServices
 from db.event_store import PostgresEventStore
+from db.log_head import settled_head
+from db.wakeups import WakeUpListener
 from domain.events import OrderEvent, OrderSubmitted
+from domain.records import GlobalPosition
 from domain.streams import order_stream
+from projections.metric_queries import read_side_figures
+from projections.snapshot_queries import SnapshotReader
 from tests.support.order_histories import as_new_events, confirmed_history
 from tests.support.read_side_api import ReadSideApi, serving, wait_until
 
@@ -164,8 +178,11 @@ async def test_the_submit_socket_accepts_then_streams_to_the_end(api: ReadSideAp
         await api.store.append(order_stream(order_id), 1, as_new_events(lifecycle[1:]))
         await receive_all(socket, received)
     assert received.versions == list(range(1, len(lifecycle) + 1))
-    assert received.messages[0]["status"] == "pending"
-    assert received.messages[-1]["status"] == "confirmed"
+    # The rest may land before the server reads the history: then every event is replayed
+    # and `live` comes last, with the socket closing right after it.
+    events = [m for m in received.messages if m["type"] == "event"]
+    assert events[0]["status"] == "pending"
+    assert events[-1]["status"] == "confirmed"
     assert received.close_code == 1000
 
 
@@ -210,3 +227,102 @@ def _order_id(history: list[OrderEvent]) -> str:
     submitted = history[0]
     assert isinstance(submitted, OrderSubmitted)
     return submitted.order_id
+
+
+async def test_a_socket_before_the_tailer_started_is_told_to_retry_never_left_open(
+    pool: AsyncConnectionPool[AsyncConnection], redis_server: str
+) -> None:
+    """The tailer reads where the log ends only after start-up (here: until the test
+    lets it). A socket accepted before then must not read its history and wait on a
+    tailer that will start past the order's final event: it is told to try again,
+    and once the tailer has its position the stream runs to the end."""
+    store = PostgresEventStore(pool)
+    let_the_tailer_start = asyncio.Event()
+    feed, tasks = _slow_feed(pool, redis_server, let_the_tailer_start, start_wait_s=0)
+    read_side = ReadSide(SnapshotReader(pool), feed, lambda: read_side_figures(pool))
+    services = ApiServices(
+        store=store,
+        probes={"live_feed": tasks.probe},  # postgres and redis unprobed here
+        on_startup=[tasks.start],
+        on_shutdown=[tasks.stop],
+        read_side=read_side,
+    )
+    history = confirmed_history(attempts=1)
+    order_id = _order_id(history)
+    await store.append(order_stream(order_id), 0, as_new_events(history[:2]))
+    async with _served(create_app(services)) as base_url:
+        early = Received()
+        async with connect(f"ws://{base_url}/api/orders/{order_id}/stream") as socket:
+            collecting = asyncio.create_task(receive_all(socket, early))
+            await wait_until(
+                lambda: "live" in early.kinds or collecting.done(), what="live or a refusal"
+            )
+            async with httpx.AsyncClient(base_url=f"http://{base_url}") as http:
+                starting = await http.get("/ready")
+                assert starting.status_code == 503
+                assert starting.json()["liveFeed"].startswith("down")
+            # The order ends before the tailer reads where the log ends.
+            await store.append(order_stream(order_id), 2, as_new_events(history[2:]))
+            let_the_tailer_start.set()
+            await asyncio.wait_for(collecting, 10)
+        assert early.close_code == 1011, early.messages
+        assert early.messages[0]["status"] == 503
+        await asyncio.wait_for(feed.started.wait(), 10)
+        later = await follow_at(base_url, f"/api/orders/{order_id}/stream")
+        async with httpx.AsyncClient(base_url=f"http://{base_url}") as http:
+            assert (await http.get("/ready")).json()["liveFeed"] == "ok"
+    assert later.versions == list(range(1, len(history) + 1))
+    assert later.close_code == 1000
+
+
+async def test_the_server_accepts_sockets_once_the_tailer_has_its_position(
+    pool: AsyncConnectionPool[AsyncConnection], redis_server: str
+) -> None:
+    store = PostgresEventStore(pool)
+    let_the_tailer_start = asyncio.Event()
+    feed, tasks = _slow_feed(pool, redis_server, let_the_tailer_start, start_wait_s=10)
+    services = ApiServices(store=store, on_startup=[tasks.start], on_shutdown=[tasks.stop])
+    asyncio.get_running_loop().call_later(0.3, let_the_tailer_start.set)
+    async with _served(create_app(services)):
+        assert feed.started.is_set()
+
+
+def _slow_feed(
+    pool: AsyncConnectionPool[AsyncConnection],
+    redis_url: str,
+    let_it_start: asyncio.Event,
+    *,
+    start_wait_s: float,
+) -> tuple[LiveFeed, ReadSideTasks]:
+    """A real tailer whose first read of where the log ends waits for `let_it_start`."""
+
+    async def slow_head() -> GlobalPosition:
+        await let_it_start.wait()
+        return await settled_head(pool)
+
+    listener = WakeUpListener(redis_url)
+    feed = LiveFeed(PostgresEventStore(pool), slow_head, waiter=listener.wait)
+    return feed, ReadSideTasks(feed, listener, start_wait_s=start_wait_s)
+
+
+async def follow_at(base_url: str, path: str) -> Received:
+    received = Received()
+    async with connect(f"ws://{base_url}{path}") as socket:
+        await receive_all(socket, received)
+    return received
+
+
+@asynccontextmanager
+async def _served(app: Litestar) -> AsyncIterator[str]:
+    listener = socket_module.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        await wait_until(lambda: server.started, what="the API started")
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from db.event_store import PostgresEventStore
+from db.log_head import settled_head
 from db.migrate import migrate
 from db.pool import create_pool
 from db.subscription import load_checkpoint
@@ -24,9 +28,11 @@ from domain.streams import order_stream
 from projections.fold import SnapshotFold
 from projections.order_projector import PROJECTION_NAME
 from projections.rebuild import fold_log, rebuild
+from projections.snapshot_queries import SnapshotReader
 from projections.snapshot_store import load_snapshots
 from projections.tables import LIVE
 from projections.timeline import timeline
+from tests.support.events import new_event, stream
 from tests.support.order_histories import as_new_events, confirmed_history
 from tests.support.read_side_api import projecting, wait_until
 from tests.support.servers import PROJECT_ROOT, fresh_database
@@ -100,16 +106,71 @@ async def test_replay_swaps_in_the_rebuild_and_verify_reports_differences(
             await conn.execute(
                 "UPDATE order_snapshots SET status = 'failed' WHERE order_id = %s", (ids[3],)
             )
+            # A row at another version than its rebuild is compared under the swap's lock.
+            await conn.execute(
+                "UPDATE order_snapshots SET version = version - 1 WHERE order_id = %s", (ids[5],)
+            )
             # Writers keep appending while the replay runs and swaps.
             writing = asyncio.create_task(_add_orders(store, 30))
             damaged = await rebuild(conn, store, verify=True, batch_size=7)
             await writing
-        assert len(damaged.differences) == 1
-        assert ids[3] in damaged.differences[0]
-        assert "status: live='failed' rebuilt='confirmed'" in damaged.differences[0]
+        assert len(damaged.differences) == 2, damaged.differences
+        status, version = sorted(damaged.differences, key=lambda line: ids[3] not in line)
+        assert ids[3] in status
+        assert "status: live='failed' rebuilt='confirmed'" in status
+        assert ids[5] in version
+        assert "version: live=" in version
         head = await _head(own_pool)
         await wait_until(lambda: _at(own_pool, head), what="projector caught up after swap")
     await _live_equals_full_replay(own_pool)
+
+
+async def test_while_verify_compares_reads_and_appends_go_on(
+    own_pool: AsyncConnectionPool[AsyncConnection], own_database: str
+) -> None:
+    """In the middle of the comparison (the replay paused there), the API's order read
+    answers and an append is settled in the global log (nothing holds the horizon)
+    within two seconds, on a session that gives up after two seconds."""
+    store = PostgresEventStore(own_pool)
+    ids = await _add_orders(store, 10)
+    seen: list[tuple[bool, bool]] = []
+
+    def meanwhile(done: int, total: int) -> None:
+        if not seen:  # once, from another thread: this loop (and the replay) waits
+            with ThreadPoolExecutor(1) as thread:
+                seen.append(
+                    thread.submit(asyncio.run, _read_and_append(own_database, ids[0])).result()
+                )
+
+    async with projecting(own_database, store):
+        head = await _head(own_pool)
+        await wait_until(lambda: _at(own_pool, head), what="projector caught up")
+        async with await AsyncConnection.connect(own_database, autocommit=True) as conn:
+            outcome = await rebuild(conn, store, verify=True, batch_size=7, compared=meanwhile)
+    assert seen == [(True, True)]
+    assert outcome.differences == []
+
+
+async def _read_and_append(database_url: str, order_id: str) -> tuple[bool, bool]:
+    """(the order read found the order, the append was settled), each within 2 s."""
+    pool = create_pool(
+        database_url, min_size=1, max_size=2, acquire_timeout_s=2, statement_timeout_ms=2_000
+    )
+    await pool.open(wait=True)
+    try:
+        found = await SnapshotReader(pool).order(order_id) is not None
+        store = PostgresEventStore(pool)
+        before = await settled_head(pool)
+        appended = await store.append(stream(), 0, [new_event()])
+        deadline = time.monotonic() + 2
+        settled = False
+        while not settled and time.monotonic() < deadline:
+            events = await store.read_all(before, 1_000)
+            settled = any(event.stream_id == appended.stream_id for event in events)
+            await asyncio.sleep(0.01)
+        return found, settled
+    finally:
+        await pool.close()
 
 
 async def _at(pool: AsyncConnectionPool[AsyncConnection], position: int) -> bool:
@@ -178,7 +239,8 @@ def test_the_replay_and_history_commands(own_database: str, redis_server: str) -
     )
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "verify: no difference" in replay.stdout
-    assert "events/s" in replay.stderr
+    assert "events/s" in replay.stdout
+    assert re.search(r"replay .* (\d+)/\1 events 100%", replay.stderr), replay.stderr
     order_id = asyncio.run(_any_order(own_database))
     history = subprocess.run(
         [*command, "history", order_id],
@@ -192,6 +254,18 @@ def test_the_replay_and_history_commands(own_database: str, redis_server: str) -
     assert history.returncode == 0, history.stderr
     assert "quotes seen" in history.stdout
     assert "why:" in history.stdout
+    past_the_end = subprocess.run(
+        [*command, "history", order_id, "--at", "999"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=PROJECT_ROOT,
+    )
+    assert past_the_end.returncode == 2, past_the_end.stdout
+    assert re.search(r"--at 999: order .* has versions 1\.\.\d+", past_the_end.stderr)
+    assert not past_the_end.stdout
 
 
 async def _any_order(database_url: str) -> str:

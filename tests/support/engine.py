@@ -23,7 +23,7 @@ import redis
 from db.migrate import migrate
 from tests.support.servers import fresh_database
 
-FINAL_EVENTS = ("OrderConfirmed", "OrderFailed")
+FINAL_EVENTS = ("OrderConfirmed", "OrderFailed", "OrderExpired", "OrderCancelled")
 # Settings for an instant venue (time scale 0): look again at once, retry soon, and
 # recover lost steps fast.
 INSTANT_VENUE = {
@@ -44,6 +44,8 @@ class Engine:
     namespace: str = field(default_factory=lambda: f"oe-test-{uuid.uuid4().hex[:10]}")
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="oe-e2e-")))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Per process name: a command prefix (`ip netns exec NS`) and settings of its own.
+    wrappers: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def environment(self) -> dict[str, str]:
         return {
@@ -53,15 +55,17 @@ class Engine:
             "SIMULATOR_URL": self.simulator_url,
             "BROKER_NAMESPACE": self.namespace,
             "LOG_LEVEL": "WARNING",
+            "DISPATCHER_METRICS_PORT": "0",  # engines of parallel runs would share the port
             **self.settings,
         }
 
     def start(self, role: str, name: str | None = None, *args: str) -> subprocess.Popen[bytes]:
         name = name or role
+        prefix, own = self.wrappers.get(name, ([], {}))
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
-                [sys.executable, "-m", "orderengine", role, *args],
-                env=self.environment(),
+                [*prefix, sys.executable, "-m", "orderengine", role, *args],
+                env={**self.environment(), **own},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -20,7 +20,7 @@ from api.read_side import ReadSide, build_read_side
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
 from db.subscription import SubscriptionRunner
-from db.wakeups import CommitNudger, NudgingEventStore
+from db.wakeups import CommitNudger
 from projections.order_projector import OrderSnapshotProjection
 
 
@@ -33,10 +33,14 @@ class ReadSideApi:
 
 
 def read_side_api(
-    pool: AsyncConnectionPool[AsyncConnection], redis_url: str, *, queue_capacity: int = 256
+    pool: AsyncConnectionPool[AsyncConnection],
+    redis_url: str,
+    *,
+    queue_capacity: int = 256,
+    allowed_origins: tuple[str, ...] = (),
 ) -> tuple[ReadSideApi, aioredis.Redis]:
     redis_client = aioredis.Redis.from_url(redis_url)
-    store = NudgingEventStore(pool, CommitNudger(redis_client))
+    store = PostgresEventStore(pool, on_commit=CommitNudger(redis_client).nudge)
     read_side, tasks = build_read_side(
         pool, store, redis_url, poll_interval_s=0.02, queue_capacity=queue_capacity
     )
@@ -45,16 +49,24 @@ def read_side_api(
         on_startup=[tasks.start],
         on_shutdown=[tasks.stop],
         read_side=read_side,
+        pool_stats=pool.pop_stats,
+        allowed_origins=allowed_origins,
     )
     return ReadSideApi(create_app(services), store, read_side), redis_client
 
 
 @asynccontextmanager
 async def serving(
-    pool: AsyncConnectionPool[AsyncConnection], redis_url: str, *, queue_capacity: int = 256
+    pool: AsyncConnectionPool[AsyncConnection],
+    redis_url: str,
+    *,
+    queue_capacity: int = 256,
+    allowed_origins: tuple[str, ...] = (),
 ) -> AsyncIterator[ReadSideApi]:
     """A real HTTP/WebSocket server on a free port, on the running loop."""
-    api, redis_client = read_side_api(pool, redis_url, queue_capacity=queue_capacity)
+    api, redis_client = read_side_api(
+        pool, redis_url, queue_capacity=queue_capacity, allowed_origins=allowed_origins
+    )
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]

@@ -18,8 +18,8 @@ import psycopg
 import redis
 from psycopg import sql
 
-from db.embedded import embedded_postgres
-from workers.embedded_redis import embedded_redis
+from orderengine.embedded_postgres import embedded_postgres
+from orderengine.embedded_redis import embedded_redis
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -22,12 +22,17 @@ class SimulatorProcess:
     `journal` its chain is in memory and a kill forgets it."""
 
     def __init__(
-        self, journal: Path | None, seed: int, logs: Path, time_scale: float = 0.0
+        self,
+        journal: Path | None,
+        seed: int,
+        logs: Path,
+        time_scale: float = 0.0,
+        ledger: str = "math",
     ) -> None:
         self.journal = journal
         self.port = free_port()
         self.argv = [sys.executable, "-m", "simulator", "--port", str(self.port)]
-        self.argv += ["--seed", str(seed), "--time-scale", str(time_scale)]
+        self.argv += ["--seed", str(seed), "--time-scale", str(time_scale), "--ledger", ledger]
         if journal is not None:
             self.argv += ["--journal", str(journal)]
         self.logs = logs
@@ -82,12 +87,18 @@ class SimulatorProcess:
 
 @contextmanager
 def simulator_process(
-    scratch: Path, seed: int, *, time_scale: float = 0.0, journaled: bool = True
+    scratch: Path,
+    seed: int,
+    *,
+    time_scale: float = 0.0,
+    journaled: bool = True,
+    ledger: str = "math",
 ) -> Iterator[SimulatorProcess]:
-    """A healthy simulator for the block, its journal and log in `scratch`; stopped after."""
+    """A healthy simulator for the block, its journal and log in `scratch`; stopped after.
+    `ledger`: where its CPMM pools execute (SIMULATOR_LEDGER)."""
     scratch.mkdir(parents=True, exist_ok=True)
     journal = scratch / "simulator.journal" if journaled else None
-    running = SimulatorProcess(journal, seed, scratch / "simulator.log", time_scale)
+    running = SimulatorProcess(journal, seed, scratch / "simulator.log", time_scale, ledger)
     running.start()
     try:
         running.wait_healthy()

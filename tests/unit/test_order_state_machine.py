@@ -229,3 +229,10 @@ def test_any_command_sequence_keeps_the_invariants(commands: list[OrderCommand])
             assert state.signature is not None
         if events:
             assert decide(state, command) == [], "a redelivered command must be a no-op"
+
+
+def test_a_confirmation_after_a_failed_attempt_clears_the_failure() -> None:
+    first = happy_path(1)[:4]
+    state, _ = run([*first, fail(1), *happy_path(2)])
+    assert state.status == OrderStatus.CONFIRMED
+    assert (state.failure_reason, state.failure_code) == (None, None)

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from domain.commands import SubmitOrder
 from domain.errors import InvalidField, UnsupportedOrderType
-from domain.submission import parse_submission
+from domain.submission import LimitFields, parse_submission
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 def submission(**overrides: object) -> dict[str, object]:
@@ -54,7 +59,57 @@ def test_each_bad_field_is_named(overrides: dict[str, object], field: str, reaso
     assert reason in refused.value.reason
 
 
-@pytest.mark.parametrize("kind", ["limit", "Sniper"])
-def test_limit_and_sniper_are_refused_until_supported(kind: str) -> None:
+def test_sniper_is_refused_until_supported() -> None:
     with pytest.raises(UnsupportedOrderType, match="not supported yet"):
-        parse_submission(**submission(order_type=kind))  # type: ignore[arg-type]
+        parse_submission(**submission(order_type="Sniper"))  # type: ignore[arg-type]
+
+
+def limit(**fields: object) -> SubmitOrder:
+    terms = LimitFields(**fields)  # type: ignore[arg-type]
+    kept = submission(order_type="limit", slippage_bps=None)
+    return parse_submission(**kept, limit=terms, now=NOW)  # type: ignore[arg-type]
+
+
+def test_a_limit_price_becomes_the_least_output_rounded_up_with_no_slippage_by_default() -> None:
+    command = limit(limit_price="152.1000001")
+    # 1.5 SOL at 152.1000001 USDC is 228.15000015 USDC: rounded up to 228.150001.
+    assert command.limit_amount_out == 228_150_001
+    assert command.limit_price == "152.1000001"
+    assert command.slippage_bps == 0
+    assert command.expires_at == NOW + timedelta(days=7)
+
+
+def test_a_limit_may_be_given_as_the_least_output() -> None:
+    expiry = NOW + timedelta(hours=1)
+    command = limit(min_amount_out="228.15", expires_at=expiry)
+    assert (command.limit_amount_out, command.limit_price, command.expires_at) == (
+        228_150_000,
+        None,
+        expiry,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({}, "limitPrice", "exactly one"),
+        ({"limit_price": "150", "min_amount_out": "225"}, "limitPrice", "exactly one"),
+        ({"limit_price": "0"}, "limitPrice", "greater than 0"),
+        ({"limit_price": "1e3"}, "limitPrice", "not a decimal"),
+        ({"limit_price": "9" * 30}, "limitPrice", "more USDC than any swap"),
+        ({"min_amount_out": "0.0000001"}, "minAmountOut", "at most 6 decimals"),
+        ({"limit_price": "150", "expires_at": NOW}, "expiresAt", "in the future"),
+        ({"limit_price": "150", "expires_at": NOW + timedelta(days=31)}, "expiresAt", "30 days"),
+    ],
+)
+def test_each_bad_limit_field_is_named(fields: dict[str, object], field: str, reason: str) -> None:
+    with pytest.raises(InvalidField) as refused:
+        limit(**fields)
+    assert refused.value.field == field
+    assert reason in refused.value.reason
+
+
+def test_a_market_order_refuses_limit_fields() -> None:
+    with pytest.raises(InvalidField) as refused:
+        parse_submission(**submission(), limit=LimitFields(limit_price="150"))  # type: ignore[arg-type]
+    assert refused.value.field == "limitPrice"

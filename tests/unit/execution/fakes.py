@@ -1,30 +1,47 @@
-"""A hand-written venue for step tests: two pools, a block height, scripted statuses."""
+"""A hand-written chain for step tests: two pools, a block height, scripted statuses.
+
+It is all three ports at once: the quote service, the RPC node and the wallet (which
+"signs" by hashing what it builds, so the same swap and blockhash give the same
+signature, as ed25519 does).
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections import deque
+from collections.abc import Callable
 
-from domain.routing import VenueUnavailable
-from workers.wire import (
+import msgspec
+
+from commands.chain_types import (
     Blockhash,
-    BlockHeight,
+    ExecutedLeg,
+    LandedTransaction,
+    ProgramFailure,
+    SignatureStatus,
+    SignedTransaction,
+    SwapRequest,
+)
+from commands.ports import VenueRejected
+from commands.quote_types import (
     Ladder,
     LadderPoint,
     LegOrder,
-    LegResult,
     LegsQuote,
     PlanStep,
     PoolLadder,
-    SendResult,
-    SignatureStatus,
-    Statuses,
     SwapInfo,
-    SwapTransaction,
-    TxError,
-    TxResult,
 )
+from commands.step_context import ExecutionPolicy, StepContext
+from db.memory import InMemoryEventStore
+from domain.routing import VenueUnavailable
+from simulator.base58 import b58encode
 
 POOLS = {"RayPool": ("raydium", "Raydium CPMM", 150), "MetPool": ("meteora", "Meteora DLMM", 151)}
+
+
+EXPIRY_JUMP = 1_000  # blocks: past any lastValidBlockHeight and expiry margin of a test
 
 
 def pool_out(pool: str, amount_in: int) -> int:
@@ -33,15 +50,52 @@ def pool_out(pool: str, amount_in: int) -> int:
     return amount_in * price // 1000 - amount_in * amount_in // 10**12
 
 
+class Built(msgspec.Struct, frozen=True):
+    """What the fake wallet "signs": its wire bytes are this, JSON-encoded."""
+
+    swap: SwapRequest
+    blockhash: Blockhash
+
+
+class Sent(msgspec.Struct, frozen=True):
+    """One send the fake node took in (its answer may have been lost all the same)."""
+
+    signature: str
+    built: Built
+
+    @property
+    def last_valid_block_height(self) -> int:
+        return self.built.blockhash.last_valid_block_height
+
+
+def _refuse(status: int) -> None:
+    if status >= 500:
+        raise VenueUnavailable(f"sendTransaction: HTTP {status}")
+    raise VenueRejected(status, None, "too many requests")
+
+
+class WorkerCrashed(Exception):
+    """The process running a step died at this line (nothing after it happened)."""
+
+
 class FakeVenue:
     def __init__(self) -> None:
         self.height = 1_000
-        self.sent: list[SwapTransaction] = []
+        self.sent: list[Sent] = []  # every send the node took in, in order
         self.known: set[str] = set()
         self.script: deque[str] = deque()  # states the next status calls answer
         self.down = False
-        self.sends_down = False  # only sending fails (a crash between sign and send)
+        self.refused_status_calls: set[int] = set()  # these status calls (1, 2, ...) get a 429
+        self.crash_on_send = False  # the worker dies while sending: nothing leaves
         self.status_calls = 0
+        # A hostile RPC (issue 9): each knob alone or together.
+        # How the next sends are answered: "lost" (accepted, the answer never comes
+        # back), "429" or "503" (refused, not accepted), "accepted 429" (accepted, then
+        # refused all the same); an empty queue answers every send truly.
+        self.send_answers: deque[str] = deque()
+        self.lagging: dict[str, int] = {}  # signature -> status reads still answered null
+        self.before_height: list[Callable[[], None]] = []  # run at the next block-height read
+        self._landed: dict[str, LandedTransaction] = {}
 
     async def ladder(self, input_mint: str, output_mint: str, amounts: list[int]) -> Ladder:
         self._check()
@@ -87,67 +141,95 @@ class FakeVenue:
             out_amount=str(total), price_impact_pct="0.001", route_plan=plan, context_slot=7
         )
 
+    async def build(self, swap: SwapRequest, blockhash: Blockhash) -> SignedTransaction:
+        wire = msgspec.json.encode(Built(swap, blockhash))
+        signature = b58encode(hashlib.sha512(wire).digest())
+        return SignedTransaction(signature=signature, transaction=base64.b64encode(wire).decode())
+
     async def latest_blockhash(self) -> Blockhash:
         self._check()
         return Blockhash(
             blockhash=f"hash{self.height}",
             last_valid_block_height=self.height + 150,
-            block_height=self.height,
             slot=self.height + 10,
         )
 
-    async def block_height(self) -> BlockHeight:
+    async def block_height(self) -> int:
         self._check()
-        return BlockHeight(block_height=self.height, slot=self.height + 10)
+        while self.before_height:
+            self.before_height.pop(0)()
+        return self.height
 
-    async def send_transaction(self, transaction: SwapTransaction) -> SendResult:
+    async def send_transaction(self, transaction: str) -> str:
         self._check()
-        if self.sends_down:
-            raise VenueUnavailable("fake venue does not take transactions")
-        duplicate = transaction.signature in self.known
-        self.known.add(transaction.signature)
-        self.sent.append(transaction)
-        return SendResult(signature=transaction.signature, duplicate=duplicate)
+        if self.crash_on_send:
+            raise WorkerCrashed("the worker died while sending")
+        answer = self.send_answers.popleft() if self.send_answers else "ok"
+        if answer in ("429", "503"):
+            _refuse(int(answer))
+        wire = base64.b64decode(transaction)
+        signature = b58encode(hashlib.sha512(wire).digest())
+        self.known.add(signature)
+        self.sent.append(Sent(signature, msgspec.json.decode(wire, type=Built)))
+        if answer == "lost":
+            raise VenueUnavailable("sendTransaction: timed out")
+        if answer == "accepted 429":
+            _refuse(429)
+        return signature
 
-    async def signature_statuses(self, signatures: list[str]) -> Statuses:
+    async def signature_statuses(self, signatures: list[str]) -> list[SignatureStatus | None]:
         self._check()
         self.status_calls += 1
-        return Statuses(value=[self._status(signature) for signature in signatures])
+        if self.status_calls in self.refused_status_calls:
+            raise VenueUnavailable("RPC node answered HTTP 429")
+        return [self._status(signature) for signature in signatures]
+
+    async def landed_transactions(self, signatures: list[str]) -> list[LandedTransaction | None]:
+        self._check()
+        return [self._landed.get(signature) for signature in signatures]
 
     def _status(self, signature: str) -> SignatureStatus | None:
         if signature not in self.known:
             return None
+        if self.lagging.get(signature, 0) > 0:
+            self.lagging[signature] -= 1  # landed, but this node does not show it yet
+            return None
         state = self.script.popleft() if self.script else "pending"
-        tx = next(t for t in reversed(self.sent) if t.signature == signature)
-        err = None
+        if state == "pending":  # in no block (yet, or ever: Solana cannot tell)
+            return None
+        built = next(sent.built for sent in self.sent if sent.signature == signature)
+        failure = None
         if state == "failed":
-            err = TxError(name="ExceededSlippage", code=6005, message="amount out 1 < minimum 2")
-        if state == "expired":
-            err = TxError(name="BlockhashNotFound", code=-1005, message="expired")
-        result = None
-        if state in ("confirmed", "failed"):
-            legs = [
-                LegResult(
-                    pool=leg.pool,
-                    in_amount=leg.amount_in,
-                    out_amount="0" if err else str(pool_out(leg.pool, int(leg.amount_in))),
-                    fee_amount="1",
-                )
-                for leg in tx.legs
-            ]
-            out = sum(int(leg.out_amount) for leg in legs)
-            result = TxResult(
-                slot=99, in_amount="0", out_amount=str(out), fee_lamports=5_000, legs=legs
+            failure = ProgramFailure(
+                name="ExceededSlippage", code=6005, instruction_index=2, program="CPMM"
             )
-        return SignatureStatus(
-            signature=signature,
-            state=state,
-            slot=99 if result else None,
-            confirmation_status="confirmed" if result else None,
-            err=err,
-            result=result,
+        legs = tuple(
+            ExecutedLeg(
+                pool=leg.pool,
+                amount_in=leg.amount_in,
+                amount_out=0 if failure else pool_out(leg.pool, leg.amount_in),
+            )
+            for leg in built.swap.legs
         )
+        self._landed[signature] = LandedTransaction(
+            slot=99,
+            fee_lamports=5_000,
+            failure=failure,
+            amount_out=sum(leg.amount_out for leg in legs),
+            legs=() if failure else legs,
+        )
+        commitment = "processed" if state == "processed" else "confirmed"
+        return SignatureStatus(slot=99, confirmation_status=commitment, failed=failure is not None)
+
+    def expire(self) -> None:
+        """Move the chain past any blockhash handed out so far, and any margin."""
+        self.height += EXPIRY_JUMP
 
     def _check(self) -> None:
         if self.down:
             raise VenueUnavailable("fake venue is down")
+
+
+def fake_context(venue: FakeVenue, policy: ExecutionPolicy | None = None) -> StepContext:
+    """A step context on an empty in-memory store whose three ports are all `venue`."""
+    return StepContext(InMemoryEventStore(), venue, venue, venue, policy or ExecutionPolicy())

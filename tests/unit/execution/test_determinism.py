@@ -5,18 +5,18 @@ from __future__ import annotations
 import uuid
 
 from commands.order_steps import load_order
+from commands.resend_transaction import resend_transaction
+from commands.route_and_send import route_and_send
+from commands.settle_attempt import look_and_settle
+from commands.step_context import StepContext
 from commands.submit_order import submit_order
-from db.memory import InMemoryEventStore
 from domain.commands import SubmitOrder
+from domain.order_state import OrderState
 from domain.status import OrderStatus
 from domain.streams import order_stream
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
-from tests.unit.execution.in_process_venue import InProcessVenue
-from workers.context import ExecutionPolicy, StepContext
-from workers.execute_step import execute_order
-from workers.follow_step import follow_order
-from workers.route_step import route_order
+from tests.support.in_process_chain import in_process_context
 
 ORDERS = [
     ("SOL", "USDC", 3 * 10**9, 50),
@@ -29,27 +29,26 @@ ORDERS = [
 MAX_STEPS = 2_000
 
 
-async def drive(ctx: StepContext, order_id: str) -> None:
-    """Run the order's steps one after the other, as the dispatcher would order them."""
+async def drive(ctx: StepContext, order_id: str) -> OrderState:
+    """Run the order's steps one after the other, as the dispatcher would order them;
+    the final state."""
     for _ in range(MAX_STEPS):
         state = await load_order(ctx.store, order_id)
         assert state is not None
         if state.is_final:
-            return
+            return state
         if state.status in (OrderStatus.PENDING, OrderStatus.RETRYING):
-            await route_order(ctx, order_id, state.attempts + 1)
+            await route_and_send(ctx, [(order_id, state.attempts + 1)])
         elif state.status == OrderStatus.BUILDING:
-            await execute_order(ctx, order_id, state.attempts)
+            await resend_transaction(ctx, order_id, state.attempts)
         else:
-            await follow_order(ctx, order_id, state.attempts)
+            await look_and_settle(ctx, order_id, state.attempts)
     raise AssertionError(f"order {order_id} not final after {MAX_STEPS} steps")
 
 
 async def run_once(seed: int) -> list[tuple[str, bytes]]:
-    store = InMemoryEventStore()
-    ctx = StepContext(
-        store, InProcessVenue(Simulator(SimulatorConfig(seed=seed))), ExecutionPolicy()
-    )
+    ctx, _ = in_process_context(Simulator(SimulatorConfig(seed=seed)))
+    store = ctx.store
     history: list[tuple[str, bytes]] = []
     for index, (token_in, token_out, amount_in, slippage_bps) in enumerate(ORDERS):
         order_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"determinism/{index}"))

@@ -9,24 +9,32 @@ import msgspec
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
 from simulator.durable import checkpoint, open_simulator
+from simulator.quote_api import QuoteApi
+from simulator.tx_views import signature_status
+from tests.support.solana_tx import WALLET
 
 # Market, forks, skips all on; a landing chance low enough that some txs expire.
 BUSY = SimulatorConfig(seed=21, p_land=0.3)
 
 
 def chain_state(sim: Simulator) -> tuple[object, ...]:
-    """Everything a client can learn from the chain, at its current slot."""
+    """Everything a client (and a test witness) can learn from the chain, at its slot."""
     slot = sim.chain.slot
     statuses = {
-        signature: msgspec.json.encode(record.status(slot))
+        signature: (msgspec.json.encode(signature_status(record, slot)), sim.ledger.fate(signature))
         for signature, record in sim.ledger.records.items()
     }
+    owner = str(WALLET.pubkey())
+    wallet = [sim.wallets.lamports(owner)] + [
+        sim.wallets.balance(owner, mint) for mint in sorted(sim.wallets.decimals)
+    ]
     return (
         slot,
         sim.chain.block_height,
         sim.chain.blockhash,
-        msgspec.json.encode(sim.tokens()),
+        msgspec.json.encode(QuoteApi(sim).tokens()),
         statuses,
+        wallet,
         sorted(sim.ledger.pending),
         sorted(sim.ledger.forked),
     )

@@ -1,152 +1,154 @@
+"""The chain's clock and the life of a transaction on it: blocks, blockhash validity,
+landing, commitment, forks, write locks and fees, as Solana's JSON-RPC shows them."""
+
 import msgspec
 import pytest
 
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
-from simulator.errors import InvalidRequest
+from simulator.rpc import Rpc
 from simulator.service import main
-from tests.unit.simulator.orders import CERTAIN, poll_until, pool_addresses, signature, swap
+from simulator.universe import SOL
+from tests.support.solana_tx import (
+    CERTAIN,
+    WALLET,
+    poll_until,
+    pool_addresses,
+    rpc_call,
+    status_of,
+    swap_tx,
+)
+
+PAYER = str(WALLET.pubkey())
+
+
+def _pool(sim: Simulator, index: int = 0) -> str:
+    return pool_addresses(sim, "SOL/USDC")[index]
+
+
+def _send(sim: Simulator, amount: int = 10**9, price: int = 0, limit: int | None = None) -> str:
+    raw = swap_tx(
+        sim, [(_pool(sim), amount, 0)], SOL.mint, compute_unit_price=price, compute_unit_limit=limit
+    )
+    return sim.send_transaction(raw)
 
 
 def test_blockhash_is_valid_for_150_blocks() -> None:
     sim = Simulator(CERTAIN)
-    view = sim.latest_blockhash()
-    assert view.last_valid_block_height == view.block_height + 150
+    rpc = Rpc(sim)
+    latest = rpc_call(rpc, "getLatestBlockhash")
+    height = rpc_call(rpc, "getBlockHeight")
+    assert isinstance(latest, dict)
+    assert isinstance(height, int)
+    assert latest["value"]["lastValidBlockHeight"] == height + 150
     sim.advance_slots(3)
-    later = sim.latest_blockhash()
-    assert later.block_height == view.block_height + 3
-    assert later.blockhash != view.blockhash
+    later = rpc_call(rpc, "getLatestBlockhash")
+    assert isinstance(later, dict)
+    assert rpc_call(rpc, "getBlockHeight") == height + 3
+    assert later["value"]["blockhash"] != latest["value"]["blockhash"]
+    valid = rpc_call(rpc, "isBlockhashValid", latest["value"]["blockhash"])
+    assert isinstance(valid, dict)
+    assert valid["value"] is True
 
 
 def test_skipped_slots_do_not_raise_block_height() -> None:
     sim = Simulator(msgspec.structs.replace(CERTAIN, skip_rate=1.0))
-    before = sim.block_height()
-    after = sim.advance_slots(10)
-    assert after.slot == before.slot + 10
-    assert after.block_height == before.block_height
+    rpc = Rpc(sim)
+    slot, height = rpc_call(rpc, "getSlot"), rpc_call(rpc, "getBlockHeight")
+    assert isinstance(slot, int)
+    assert sim.advance_slots(10) == slot + 10
+    assert rpc_call(rpc, "getBlockHeight") == height
 
 
-def test_tx_that_never_lands_expires_after_last_valid_block_height() -> None:
+def test_a_tx_that_never_lands_expires_after_its_last_valid_block_height() -> None:
     sim = Simulator(msgspec.structs.replace(CERTAIN, p_land=0.0))
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    sent = sim.send_transaction(swap(sim, "never", [(pool, 10**9)]))
-    assert sent.status.state == "pending"
-    sim.advance_slots(150)  # block height == lastValidBlockHeight: may still land
-    waiting = sim.signature_statuses([sent.signature]).value[0]
-    assert waiting is not None
-    assert waiting.state == "pending"
+    lamports = sim.wallets.lamports(PAYER)
+    signature = _send(sim)
+    sim.advance_slots(150)  # block height == lastValidBlockHeight: it may still land
+    assert status_of(sim, signature) is None
+    assert sim.ledger.fate(signature) == "waiting"
     sim.advance_slots(1)
-    status = sim.signature_statuses([sent.signature]).value[0]
-    assert status is not None
-    assert status.state == "expired"
-    assert status.err is not None
-    assert (status.err.name, status.err.code) == ("BlockhashNotFound", -1005)
-    assert status.result is None  # no fee for a tx that never landed
+    assert status_of(sim, signature) is None  # Solana has no "expired" status: null
+    assert sim.ledger.fate(signature) == "expired"
+    assert sim.wallets.lamports(PAYER) == lamports, "no fee for a tx that never landed"
 
 
-def test_stale_or_future_block_heights() -> None:
+def test_commitment_goes_processed_confirmed_finalized() -> None:
     sim = Simulator(CERTAIN)
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    height = sim.block_height().block_height
-    stale = sim.send_transaction(
-        swap(sim, "stale", [(pool, 10**9)], last_valid_block_height=height - 1)
-    )
-    assert stale.status.state == "expired"
-    with pytest.raises(InvalidRequest) as caught:
-        sim.send_transaction(
-            swap(sim, "future", [(pool, 10**9)], last_valid_block_height=height + 151)
-        )
-    assert caught.value.field == "lastValidBlockHeight"
-
-
-def test_unknown_recent_blockhash_cannot_land() -> None:
-    sim = Simulator(CERTAIN)
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    request = swap(sim, "unknown-hash", [(pool, 10**9)])
-    request = msgspec.structs.replace(request, recent_blockhash=signature("nope")[:44])
-    assert sim.send_transaction(request).status.state == "expired"
-
-
-def test_commitment_processed_confirmed_finalized() -> None:
-    sim = Simulator(CERTAIN)
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    sig = sim.send_transaction(swap(sim, "commit", [(pool, 10**9)])).signature
+    signature = _send(sim)
     sim.advance_slots(1)
-    status = sim.signature_statuses([sig]).value[0]
-    assert status is not None
-    landed = status.slot
-    assert landed == sim.block_height().slot or status.confirmation_status == "confirmed"
-    confirmed = poll_until(sim, sig, {"confirmed"})
-    assert confirmed.slot == landed
-    assert confirmed.confirmations is not None
-    assert 1 <= confirmed.confirmations <= 32
-    assert landed is not None
-    sim.advance_slots(landed + 32 - sim.block_height().slot)
-    final = sim.signature_statuses([sig]).value[0]
+    processed = status_of(sim, signature)
+    assert processed is not None
+    landed = processed["slot"]
+    assert isinstance(landed, int)
+    confirmed = poll_until(sim, signature, "confirmed")
+    assert confirmed["slot"] == landed
+    confirmations = confirmed["confirmations"]
+    assert isinstance(confirmations, int)
+    assert 1 <= confirmations <= 32
+    sim.advance_slots(landed + 32 - sim.chain.slot)
+    final = status_of(sim, signature)
     assert final is not None
-    assert (final.state, final.confirmations) == ("finalized", None)
+    assert (final["confirmationStatus"], final["confirmations"]) == ("finalized", None)
 
 
-def test_fork_returns_processed_tx_to_pending_without_touching_pools() -> None:
+def test_a_fork_returns_a_processed_tx_to_pending_without_touching_pools() -> None:
     sim = Simulator(msgspec.structs.replace(CERTAIN, fork_prob=1.0))
-    pool = pool_addresses(sim, "SOL/USDC")[1]
-    reserves = sim.tokens().pools[1].reserve_base
-    sig = sim.send_transaction(swap(sim, "forked", [(pool, 10**9)])).signature
-    seen_slots: set[int] = set()
+    pool = sim.catalog.by_address(_pool(sim, 1)).pool
+    reserves = pool.vaults.x, pool.vaults.y
+    raw = swap_tx(sim, [(_pool(sim, 1), 10**9, 0)], SOL.mint)
+    signature = sim.send_transaction(raw)
+    seen_slots: set[object] = set()
     for _ in range(12):
         sim.advance_slots(1)
-        status = sim.signature_statuses([sig]).value[0]
-        assert status is not None
-        assert status.state in {"pending", "processed"}
-        assert status.result is None
-        if status.slot is not None:
-            seen_slots.add(status.slot)
+        status = status_of(sim, signature)
+        assert status is None or status["confirmationStatus"] == "processed"
+        if status is not None:
+            seen_slots.add(status["slot"])
     assert len(seen_slots) > 1  # dropped, then "landed" again on another dead fork
-    assert sim.tokens().pools[1].reserve_base == reserves
+    assert (pool.vaults.x, pool.vaults.y) == reserves
+    assert sim.ledger.fate(signature) == "waiting"
 
 
-def test_account_in_use_keeps_tx_out_of_blocks() -> None:
+def test_account_in_use_keeps_a_tx_out_of_blocks_until_it_expires() -> None:
     sim = Simulator(msgspec.structs.replace(CERTAIN, p_account_in_use=1.0))
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    sig = sim.send_transaction(swap(sim, "locked", [(pool, 10**9)])).signature
+    signature = _send(sim)
     sim.advance_slots(151)
-    status = sim.signature_statuses([sig]).value[0]
-    assert status is not None
-    assert status.state == "expired"
+    assert status_of(sim, signature) is None
+    assert sim.ledger.fate(signature) == "expired"
 
 
-def test_fee_is_base_plus_rounded_up_priority_fee() -> None:
+def test_the_fee_is_base_plus_the_rounded_up_priority_fee() -> None:
     sim = Simulator(CERTAIN)
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    request = swap(sim, "fee", [(pool, 10**9)], compute_unit_price=1)
-    request = msgspec.structs.replace(request, compute_unit_limit=200_001)
-    sig = sim.send_transaction(request).signature
-    status = poll_until(sim, sig, {"confirmed"})
-    assert status.result is not None
-    assert status.result.fee_lamports == 5_000 + 1  # ceil(1 * 200_001 / 1e6)
+    lamports = sim.wallets.lamports(PAYER)
+    signature = _send(sim, price=1, limit=200_001)
+    poll_until(sim, signature, "confirmed")
+    config = {"commitment": "confirmed", "maxSupportedTransactionVersion": 0}
+    answer = rpc_call(Rpc(sim), "getTransaction", signature, config)
+    assert isinstance(answer, dict)
+    assert answer["meta"]["fee"] == 5_000 + 1  # ceil(1 * 200_001 / 1e6)
+    assert sim.wallets.lamports(PAYER) == lamports - 5_001
 
 
-def test_poll_advances_one_slot_per_round_of_pollers() -> None:
+def test_polling_advances_one_slot_per_round_of_pollers() -> None:
     sim = Simulator(msgspec.structs.replace(CERTAIN, p_land=0.0))
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    first = sim.send_transaction(swap(sim, "a", [(pool, 10**9)])).signature
-    second = sim.send_transaction(swap(sim, "b", [(pool, 10**9)])).signature
-    start = sim.block_height().slot
+    first = _send(sim)
+    second = _send(sim, amount=2 * 10**9)
+    start = sim.chain.slot
     sim.signature_statuses([first])  # already seen in this slot: advance
     sim.signature_statuses([second])  # second sees the new slot: no advance
-    assert sim.block_height().slot == start + 1
+    assert sim.chain.slot == start + 1
     sim.signature_statuses([first])
-    assert sim.block_height().slot == start + 2
+    assert sim.chain.slot == start + 2
 
 
 def test_no_advance_on_poll_when_disabled() -> None:
-    sim = Simulator(SimulatorConfig(advance_on_poll=False))
-    pool = pool_addresses(sim, "SOL/USDC")[0]
-    sig = sim.send_transaction(swap(sim, "still", [(pool, 10**9)])).signature
-    start = sim.block_height().slot
+    sim = Simulator(msgspec.structs.replace(CERTAIN, advance_on_poll=False))
+    signature = _send(sim)
+    start = sim.chain.slot
     for _ in range(5):
-        sim.signature_statuses([sig])
-    assert sim.block_height().slot == start
+        sim.signature_statuses([signature])
+    assert sim.chain.slot == start
 
 
 def test_landing_probability_by_congestion_and_fee() -> None:
@@ -162,3 +164,14 @@ def test_command_line_help_exits_cleanly() -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--help"])
     assert exited.value.code == 0
+
+
+def test_polling_an_expired_signature_still_moves_the_clock() -> None:
+    # Its sender sees null, as for one not landed yet, and waits for the block height to
+    # pass its lastValidBlockHeight by a margin: slots must keep coming while it asks.
+    sim = Simulator(msgspec.structs.replace(CERTAIN, p_land=0.0))
+    signature = _send(sim)
+    for _ in range(200):
+        sim.signature_statuses([signature])
+    assert sim.ledger.fate(signature) == "expired"
+    assert sim.chain.block_height > sim.ledger.records[signature].tx.last_valid_block_height + 32

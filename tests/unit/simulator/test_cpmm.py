@@ -59,15 +59,25 @@ def test_pool_not_open_is_not_approved() -> None:
     pool = cpmm(10**9, 10**9, CONFIG_025)
     pool.open_time = 100
     with pytest.raises(SwapError) as caught:
-        pool.quote(1_000, True, now=100)
+        pool.quote(1_000, True, now=99)
     assert (caught.value.code, caught.value.name) == (6000, "NotApproved")
-    assert pool.quote(1_000, True, now=101).amount_out > 0
 
 
-def test_zero_output_is_rejected() -> None:
+def test_pool_opens_in_the_second_of_open_time() -> None:
+    # The program refuses `block_timestamp < open_time` only: in LiteSVM a swap at
+    # exactly open_time fills (test_cpmm_oracle.py). We used to refuse it too.
+    pool = cpmm(10**9, 10**9, CONFIG_025)
+    pool.open_time = 100
+    assert pool.quote(1_000, True, now=100).amount_out > 0
+
+
+@pytest.mark.parametrize(("amount_in", "config"), [(10, NO_FEE), (1, CONFIG_025), (0, NO_FEE)])
+def test_zero_output_is_anchors_require_gt(amount_in: int, config: AmmConfig) -> None:
+    # The program's `require_gt!(amount_received, 0)` fails with Anchor's 2505, never with
+    # its own ZeroTradingTokens (6006), which the model used to raise.
     with pytest.raises(SwapError) as caught:
-        cpmm(70_000_000_000, 4_000_000, NO_FEE).quote(10, True, now=1)
-    assert caught.value.name == "ZeroTradingTokens"
+        cpmm(70_000_000_000, 4_000_000, config).quote(amount_in, True, now=1)
+    assert (caught.value.code, caught.value.name) == (2505, "RequireGtViolated")
 
 
 @given(reserves, reserves, amounts, st.booleans(), configs)

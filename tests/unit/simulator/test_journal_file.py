@@ -11,8 +11,9 @@ import pytest
 from simulator.durable import MAX_DOWNTIME_SLOTS, open_simulator
 from simulator.journal import JournalRefused
 from simulator.service import main
+from simulator.universe import SOL
+from tests.support.solana_tx import pool_addresses, swap_tx
 from tests.unit.simulator.journaling import BUSY, assert_same_chain, chain_state, close, restart
-from tests.unit.simulator.orders import pool_addresses, swap
 
 
 def _journal_with_sends(path: Path, sends: int = 3) -> tuple[object, ...]:
@@ -20,7 +21,7 @@ def _journal_with_sends(path: Path, sends: int = 3) -> tuple[object, ...]:
     sim = open_simulator(BUSY, path)
     pool = pool_addresses(sim, "SOL/USDC")[0]
     for number in range(sends):
-        sim.send_transaction(swap(sim, f"file-{number}", [(pool, 10**9)]))
+        sim.send_transaction(swap_tx(sim, [(pool, (number + 1) * 10**9, 0)], SOL.mint), True)
         sim.advance_slots(4)
     sim.signature_statuses([])
     restarted = restart(sim, path)
@@ -30,7 +31,7 @@ def _journal_with_sends(path: Path, sends: int = 3) -> tuple[object, ...]:
 
 
 @pytest.mark.parametrize(
-    "tail", [b'{"send":{"signature":"3x', b'{"advance":3,"at":1\n'], ids=["no newline", "garbled"]
+    "tail", [b'{"send":"AbCd', b'{"advance":3,"at":1\n'], ids=["no newline", "garbled"]
 )
 def test_a_torn_last_line_is_cut_and_the_rest_replays(tmp_path: Path, tail: bytes) -> None:
     path = tmp_path / "chain.journal"

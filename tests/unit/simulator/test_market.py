@@ -4,13 +4,14 @@ import msgspec
 
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
+from simulator.quote_api import QuoteApi
 
 
 def test_prices_move_and_venues_stay_within_their_fee_band() -> None:
     sim = Simulator(SimulatorConfig(seed=3))
-    start = sim.tokens()
+    start = QuoteApi(sim).tokens()
     sim.advance_slots(1_500)
-    view = sim.tokens()
+    view = QuoteApi(sim).tokens()
     references = {pair.symbol: Fraction(pair.reference_price) for pair in view.pairs}
     assert references != {pair.symbol: Fraction(pair.reference_price) for pair in start.pairs}
     decimals = {token.mint: token.decimals for token in view.tokens}
@@ -29,6 +30,6 @@ def test_prices_move_and_venues_stay_within_their_fee_band() -> None:
 
 def test_quiet_market_leaves_pools_alone() -> None:
     sim = Simulator(SimulatorConfig(seed=3, market_activity=False))
-    pools = msgspec.json.encode(sim.tokens().pools)
+    pools = msgspec.json.encode(QuoteApi(sim).tokens().pools)
     sim.advance_slots(300)
-    assert msgspec.json.encode(sim.tokens().pools) == pools
+    assert msgspec.json.encode(QuoteApi(sim).tokens().pools) == pools

@@ -4,18 +4,21 @@ import pytest
 
 from simulator.core import Simulator
 from simulator.errors import InvalidRequest
+from simulator.quote_api import QuoteApi
 from simulator.requests import LadderRequest, Leg, LegsRequest
 from simulator.universe import MEME, SOL, USDC
-from tests.unit.simulator.orders import CERTAIN, pool_addresses
+from tests.support.solana_tx import CERTAIN, pool_addresses
 
 AMOUNTS: list[str | int] = ["1000000", "1000000000", "100000000000", "10000000000000"]
 
 
 def test_ladder_gives_every_pool_every_amount() -> None:
     sim = Simulator(CERTAIN)
-    response = sim.quote(LadderRequest(input_mint="SOL", output_mint=USDC.mint, amounts=AMOUNTS))
+    response = QuoteApi(sim).ladder(
+        LadderRequest(input_mint="SOL", output_mint=USDC.mint, amounts=AMOUNTS)
+    )
     assert (response.input_mint, response.output_mint) == (SOL.mint, USDC.mint)
-    assert response.context_slot == sim.block_height().slot
+    assert response.context_slot == sim.chain.slot
     assert [pool.amm_key for pool in response.pools] == pool_addresses(sim, "SOL/USDC")
     for pool in response.pools:
         assert [point.in_amount for point in pool.quotes] == AMOUNTS
@@ -30,7 +33,7 @@ def test_ladder_gives_every_pool_every_amount() -> None:
 
 def test_ladder_venues_differ_by_about_the_fee_band() -> None:
     sim = Simulator(CERTAIN)
-    response = sim.quote(
+    response = QuoteApi(sim).ladder(
         LadderRequest(input_mint="SOL", output_mint="USDC", amounts=["1000000000"])
     )
     outs = [int(pool.quotes[0].out_amount) for pool in response.pools]
@@ -43,7 +46,7 @@ def test_reverse_direction_and_threshold() -> None:
     request = LadderRequest(
         input_mint="SOL", output_mint="MEME", amounts=["1000000000"], slippage_bps=100
     )
-    response = sim.quote(request)
+    response = QuoteApi(sim).ladder(request)
     assert response.output_mint == MEME.mint
     for pool in response.pools:
         point = pool.quotes[0]
@@ -58,7 +61,7 @@ def test_amount_beyond_dlmm_bins_is_reported_per_point() -> None:
     request = LadderRequest(
         input_mint="SOL", output_mint="USDC", amounts=["1000000000", str(10**17)], pools=[dlmm]
     )
-    (pool,) = sim.quote(request).pools
+    (pool,) = QuoteApi(sim).ladder(request).pools
     assert pool.quotes[0].error is None
     assert (pool.quotes[1].error, pool.quotes[1].out_amount) == ("PairInsufficientLiquidity", "0")
 
@@ -71,7 +74,7 @@ def test_legs_quote_is_jupiter_shaped() -> None:
         Leg(pool=dlmm, amount_in="306000000000"),
         Leg(pool=cpmm, amount_in="1000000000"),
     ]
-    quote = sim.quote_legs(
+    quote = QuoteApi(sim).legs(
         LegsRequest(input_mint="SOL", output_mint="USDC", legs=legs, slippage_bps=50)
     )
     assert quote.in_amount == "1001000000000"
@@ -90,7 +93,7 @@ def test_leg_beyond_liquidity_is_unprocessable() -> None:
     sim = Simulator(CERTAIN)
     dlmm = pool_addresses(sim, "SOL/USDC")[2]
     with pytest.raises(InvalidRequest) as caught:
-        sim.quote_legs(
+        QuoteApi(sim).legs(
             LegsRequest(
                 input_mint="SOL", output_mint="USDC", legs=[Leg(pool=dlmm, amount_in=str(10**17))]
             )
@@ -117,5 +120,5 @@ def test_leg_beyond_liquidity_is_unprocessable() -> None:
 )
 def test_bad_ladders_name_the_field(request_: LadderRequest, field: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        Simulator(CERTAIN).quote(request_)
+        QuoteApi(Simulator(CERTAIN)).ladder(request_)
     assert caught.value.field == field

@@ -1,0 +1,98 @@
+"""Decisions of orders that wait (limit orders): fire, expire, cancel, re-arm.
+
+A trigger or an expiry is decided for one arm (`generation`) and appended at the
+order's expected version, so two evaluators, a redelivery, or a cancel racing the
+trigger end with exactly one of them recorded (DESIGN.md, "Orders that wait").
+"""
+
+from __future__ import annotations
+
+from domain.commands import CancelOrder, ExpireOrder, FireTrigger
+from domain.errors import InvalidTransition
+from domain.events import (
+    AttemptFailed,
+    CancelRequested,
+    OrderCancelled,
+    OrderEvent,
+    OrderExpired,
+    OrderFailed,
+    OrderRearmed,
+    TriggerFired,
+)
+from domain.order_state import OrderState
+from domain.status import OrderStatus
+
+CANCELLED_BY_CLIENT = "cancelled by the client"
+# Before a trigger, or between attempts, nothing of the order can land.
+_NOTHING_IN_FLIGHT = (
+    OrderStatus.PENDING,
+    OrderStatus.ARMED,
+    OrderStatus.TRIGGERED,
+    OrderStatus.ROUTING,
+    OrderStatus.RETRYING,
+)
+
+
+def fire(state: OrderState, command: FireTrigger) -> list[OrderEvent]:
+    """Fire the arm `command.generation` if it is still the armed one and unexpired."""
+    if state.status != OrderStatus.ARMED or command.generation != state.generation:
+        return []  # fired, cancelled, expired or re-armed meanwhile: a stale decision
+    if _expired(state, command):
+        return [OrderExpired(reason="expiresAt passed before the limit was met")]
+    assert state.limit_amount_out is not None
+    if command.quote.expected_amount_out < state.limit_amount_out:
+        raise InvalidTransition(state.status, "FireTrigger with a quote below the limit")
+    return [
+        TriggerFired(
+            generation=command.generation,
+            slot=command.slot,
+            quote=command.quote,
+            fired_at=command.now,
+        )
+    ]
+
+
+def expire(state: OrderState, command: ExpireOrder) -> list[OrderEvent]:
+    """Expire the order if nothing of it can land any more; else let the attempt end
+    (its failure re-arms the order, and the next look expires it)."""
+    if state.is_final or not _expired(state, command) or state.in_flight:
+        return []
+    return [OrderExpired(reason="expiresAt passed before the limit was met")]
+
+
+def cancel(state: OrderState, command: CancelOrder) -> list[OrderEvent]:
+    """Cancelled at once with nothing in flight; else requested until the sent
+    transaction provably cannot land (API.md, "Cancel")."""
+    if state.status == OrderStatus.CANCELLED:
+        return []
+    if state.is_final:
+        raise InvalidTransition(state.status, "CancelOrder")
+    if state.status in _NOTHING_IN_FLIGHT or not state.in_flight:
+        return [OrderCancelled(reason=CANCELLED_BY_CLIENT)]
+    return [] if state.cancel_requested else [CancelRequested()]
+
+
+def end_of_waiting_attempt(state: OrderState, failed: AttemptFailed) -> list[OrderEvent]:
+    """What follows a failed attempt of an order that was cancelled or waits for a
+    trigger: the cancel takes effect, or the order re-arms (or fails for good)."""
+    if state.cancel_requested:
+        return [_final(failed), OrderCancelled(reason=CANCELLED_BY_CLIENT)]
+    if not failed.will_retry:
+        return [failed, OrderFailed(reason=failed.reason, code=failed.code)]
+    rearm = OrderRearmed(generation=state.generation + 1, reason=failed.reason, code=failed.code)
+    return [failed, rearm]
+
+
+def _final(failed: AttemptFailed) -> AttemptFailed:
+    return AttemptFailed(
+        attempt=failed.attempt,
+        signature=failed.signature,
+        reason=failed.reason,
+        code=failed.code,
+        will_retry=False,
+        retry_after_ms=0,
+    )
+
+
+def _expired(state: OrderState, command: FireTrigger | ExpireOrder) -> bool:
+    return state.expires_at is not None and command.now >= state.expires_at
