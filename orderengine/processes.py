@@ -26,7 +26,7 @@ from db.wakeups import CommitNudger
 from orderengine.bootstrap import build_event_store, build_pool
 from orderengine.readiness import announce_ready, announce_when
 from orderengine.settings import ConfigurationError, EngineSettings
-from workers.actors import Resources, WorkerResources, register_actors
+from workers.actors import BootAbandoned, Resources, WorkerResources, register_actors
 from workers.broker import broker_publisher, build_broker
 from workers.process_manager.admission import Admission
 from workers.process_manager.confirmation_watcher import ConfirmationWatcher
@@ -61,7 +61,11 @@ def run_worker(settings: EngineSettings) -> int:
 
     async def open_resources() -> WorkerResources:
         pool = build_pool(settings)
-        await pool.open(wait=True)
+        try:
+            await pool.open(wait=True)
+        except BaseException:
+            await pool.close()  # tried again at boot: leave no pool connecting behind
+            raise
         chain = solana_clients(settings, keypair)
         # Each outcome the workers append wakes the API's tailer and the projector.
         wake_ups = async_redis(settings.redis_url, settings.redis_timeout_s)
@@ -75,16 +79,24 @@ def run_worker(settings: EngineSettings) -> int:
 
         return WorkerResources(ctx, close)
 
-    resources = Resources(open_resources)
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    resources = Resources(open_resources, stopped)
     broker = build_broker(
         settings.redis_url, settings.broker_namespace, [resources], settings.redis_timeout_s
     )
     register_actors(broker, resources)
     worker = Worker(broker, worker_threads=settings.worker_threads, worker_timeout=IDLE_POLL_MS)
-    stopped = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopped.set())
-    worker.start()
+    try:
+        worker.start()  # returns once the resources are open (waiting for the store)
+    except BootAbandoned as abandoned:
+        broker.emit_after("worker_shutdown", worker)  # stops the AsyncIO loop
+        broker.close()
+        if abandoned.error is None:
+            return 0
+        log.exception("worker could not start", exc_info=abandoned.error)
+        return 1
     log.info("worker running", extra={"threads": settings.worker_threads})
     announce_ready(settings.data_dir)
     stopped.wait()
