@@ -28,6 +28,7 @@ from orderengine.readiness import announce_ready, announce_when
 from orderengine.settings import ConfigurationError, EngineSettings
 from workers.actors import BootAbandoned, Resources, WorkerResources, register_actors
 from workers.broker import broker_publisher, build_broker
+from workers.doorbell import SAFETY_POLL_MS
 from workers.process_manager.admission import Admission
 from workers.process_manager.confirmation_watcher import ConfirmationWatcher
 from workers.process_manager.dispatcher import Dispatcher
@@ -37,9 +38,6 @@ from workers.solana.connect import SolanaClients, connect
 from workers.solana.wallet import WalletRefused, load_keypair
 
 log = logging.getLogger("orderengine.processes")
-# An idle Dramatiq consumer backs off up to this long between fetches: the latency a
-# step adds when the queues are quiet (the default, 1 s, would dominate an order's life).
-IDLE_POLL_MS = 50
 # Signatures followed per watcher round; beyond that the oldest go first.
 WATCHED_AT_ONCE = 4_096
 
@@ -87,7 +85,7 @@ def run_worker(settings: EngineSettings) -> int:
         settings.redis_url, settings.broker_namespace, [resources], settings.redis_timeout_s
     )
     register_actors(broker, resources)
-    worker = Worker(broker, worker_threads=settings.worker_threads, worker_timeout=IDLE_POLL_MS)
+    worker = Worker(broker, worker_threads=settings.worker_threads, worker_timeout=SAFETY_POLL_MS)
     try:
         worker.start()  # returns once the resources are open (waiting for the store)
     except BootAbandoned as abandoned:
