@@ -132,6 +132,7 @@ def build_api_services(settings: EngineSettings) -> ApiServices:
         store,
         settings.redis_url,
         poll_interval_s=settings.live_feed_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
         queue_capacity=settings.stream_queue_events,
         redis_timeout_s=settings.redis_timeout_s,
     )

@@ -22,7 +22,7 @@ from db import inflight
 from db.pool import session_options
 from db.redis_clients import async_redis
 from db.subscription import SubscriptionRunner
-from db.wakeups import CommitNudger
+from db.wakeups import CommitNudger, WakeUpListener
 from orderengine.bootstrap import build_event_store, build_pool
 from orderengine.readiness import announce_ready, announce_when
 from orderengine.settings import ConfigurationError, EngineSettings
@@ -134,11 +134,15 @@ async def dispatch_until(settings: EngineSettings, keypair: Keypair, stop: async
     )
     telemetry = DispatcherTelemetry()
     metrics = serve_metrics(telemetry.registry, settings.host, settings.dispatcher_metrics_port)
+    # Commits anywhere wake it (`db/wakeups.py`): idle, it need not poll.
+    listener = WakeUpListener(settings.redis_url, redis_timeout_s=settings.redis_timeout_s)
     runner = SubscriptionRunner(
         settings.database_url,
         build_event_store(pool),
         Dispatcher(publish, admission, settings.recover_after_ms, telemetry),
         poll_interval_s=settings.dispatch_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
+        waiter=listener.wait,
         connect_options=session_options(
             settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
         ),
@@ -148,6 +152,7 @@ async def dispatch_until(settings: EngineSettings, keypair: Keypair, stop: async
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
     try:
         await asyncio.gather(
+            listener.run(stop),
             runner.run_until_stopped(stop),
             sweeper.run(stop, runner.active),
             watcher.run(stop, runner.active),

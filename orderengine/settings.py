@@ -144,6 +144,13 @@ SETTINGS: tuple[Setting, ...] = (
         " (getSignaturesForAddress)",
     ),
     Setting("PROJECTOR_POLL_MS", "50", "projector's poll for new events (wake-ups come sooner)"),
+    Setting(
+        "IDLE_POLL_MS",
+        "1000",
+        "a quiet follower of the log (dispatcher, evaluator, projector, API tailer) looks"
+        " this often when no wake-up comes, and checks its lock as often: a standby takes"
+        " over within 2 x this + 0.5 s",
+    ),
     Setting("LIVE_FEED_POLL_MS", "20", "API tailer's poll for new events (wake-ups come sooner)"),
     Setting("STREAM_QUEUE_EVENTS", "256", "events queued per WebSocket before it re-reads the log"),
 )
@@ -210,6 +217,7 @@ class EngineSettings:
     trigger_poll_ms: Positive
     pool_watch_poll_ms: Positive
     projector_poll_ms: Count
+    idle_poll_ms: Positive
     live_feed_poll_ms: Count
     stream_queue_events: Positive
 
