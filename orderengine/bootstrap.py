@@ -80,6 +80,7 @@ def build_pool(settings: EngineSettings) -> AsyncConnectionPool[AsyncConnection]
         acquire_timeout_s=settings.db_acquire_timeout_s,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        max_idle_s=settings.db_pool_max_idle_s,
     )
 
 

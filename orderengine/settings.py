@@ -32,8 +32,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "address the API listens on (or --host)"),
     Setting("PORT", "8000", "port the API listens on (or --port)"),
     Setting("API_PROCESSES", "1", "API worker processes (uvicorn workers)"),
-    Setting("DB_POOL_MIN", "4", "PostgreSQL connections each process keeps open"),
+    Setting("DB_POOL_MIN", "1", "PostgreSQL connections each process keeps open when idle"),
     Setting("DB_POOL_MAX", "16", "most PostgreSQL connections per process"),
+    Setting(
+        "DB_POOL_MAX_IDLE_S", "30", "a pooled connection above DB_POOL_MIN unused this long closes"
+    ),
     Setting("DB_ACQUIRE_TIMEOUT_S", "2", "wait this long for a connection, then answer 503"),
     Setting("DB_STATEMENT_TIMEOUT_MS", "5000", "statement_timeout and lock_timeout per session"),
     Setting(
@@ -179,6 +182,7 @@ class EngineSettings:
     port: Port
     api_processes: Positive
     db_pool_min: Count
+    db_pool_max_idle_s: Annotated[float, Meta(gt=0)]
     db_pool_max: Positive
     db_acquire_timeout_s: Seconds
     db_statement_timeout_ms: Count
