@@ -27,7 +27,7 @@ from orderengine.bootstrap import build_event_store, build_pool
 from orderengine.readiness import announce_ready, announce_when
 from orderengine.settings import ConfigurationError, EngineSettings
 from workers.actors import BootAbandoned, Resources, WorkerResources, register_actors
-from workers.broker import broker_publisher, build_broker
+from workers.broker import broker_publisher, build_broker, queue_depth
 from workers.doorbell import SAFETY_POLL_MS
 from workers.process_manager.admission import Admission
 from workers.process_manager.confirmation_watcher import ConfirmationWatcher
@@ -147,7 +147,9 @@ async def dispatch_until(settings: EngineSettings, keypair: Keypair, stop: async
             settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
         ),
     )
-    sweeper = Sweeper(pool, publish, admission, settings.recover_after_ms)
+    sweeper = Sweeper(
+        pool, publish, admission, settings.recover_after_ms, queued=queue_depth(broker)
+    )
     watcher = _watcher(settings, pool, chain, CommitNudger(wake_ups))
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
     try:

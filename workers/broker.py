@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import dramatiq
@@ -97,6 +97,17 @@ class PipelinedRedisBroker(RedisBroker):
             *args,
         ]
         return self.scripts["dispatch"](keys=[self.namespace], args=arguments, client=pipe)
+
+
+def queue_depth(broker: PipelinedRedisBroker) -> Callable[[str], Awaitable[int]]:
+    """How many messages wait in a queue, not yet taken by a worker (the Redis list of
+    its message ids; a taken one moves to its worker's ack set)."""
+
+    async def depth(queue_name: str) -> int:
+        key = f"{broker.namespace}:{queue_name}"
+        return int(await asyncio.to_thread(broker.client.llen, key))
+
+    return depth
 
 
 def broker_publisher(broker: PipelinedRedisBroker) -> Publisher:
