@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import msgspec
@@ -114,6 +115,16 @@ class Gate(Protocol):
     async def wait_lost(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class WhenQuiet:
+    """How a loop idles: after a round that leaves it `quiet()` (nothing to follow), it
+    waits `idle_s` instead of its interval, or until `bell` says there is work again."""
+
+    idle_s: float
+    bell: asyncio.Event
+    quiet: Callable[[], bool]
+
+
 async def every_interval(
     outage: Outage,
     stop: asyncio.Event,
@@ -121,6 +132,7 @@ async def every_interval(
     one_round: Callable[[], Awaitable[object]],
     gate: Gate | None = None,
     retry_on: tuple[type[BaseException], ...] = TRANSIENT,
+    when_quiet: WhenQuiet | None = None,
 ) -> None:
     """Run `one_round` every `interval_s` until `stop`; with `gate`, only while it is
     set, and a round under way when it is lost is cancelled. A failure in `retry_on`
@@ -134,7 +146,22 @@ async def every_interval(
                 pause = max(interval_s, outage.failed(error))
             else:
                 outage.recovered()
-        await sleep_unless(stop, pause)
+                if when_quiet is not None and when_quiet.quiet():
+                    pause = max(interval_s, when_quiet.idle_s)
+        if when_quiet is None:
+            await sleep_unless(stop, pause)
+        else:
+            await _sleep_unless_rung(stop, when_quiet.bell, pause)
+
+
+async def _sleep_unless_rung(stop: asyncio.Event, bell: asyncio.Event, seconds: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(bell.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+    bell.clear()
 
 
 async def _unless_lost(work: Awaitable[object], gate: Gate | None) -> None:

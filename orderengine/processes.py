@@ -134,12 +134,13 @@ async def dispatch_until(settings: EngineSettings, keypair: Keypair, stop: async
     )
     telemetry = DispatcherTelemetry()
     metrics = serve_metrics(telemetry.registry, settings.host, settings.dispatcher_metrics_port)
+    settling = asyncio.Event()  # the dispatcher gave the watcher a signature to follow
     # Commits anywhere wake it (`db/wakeups.py`): idle, it need not poll.
     listener = WakeUpListener(settings.redis_url, redis_timeout_s=settings.redis_timeout_s)
     runner = SubscriptionRunner(
         settings.database_url,
         build_event_store(pool),
-        Dispatcher(publish, admission, settings.recover_after_ms, telemetry),
+        Dispatcher(publish, admission, settings.recover_after_ms, telemetry, settling),
         poll_interval_s=settings.dispatch_poll_ms / 1000,
         idle_poll_s=settings.idle_poll_ms / 1000,
         waiter=listener.wait,
@@ -150,7 +151,7 @@ async def dispatch_until(settings: EngineSettings, keypair: Keypair, stop: async
     sweeper = Sweeper(
         pool, publish, admission, settings.recover_after_ms, queued=queue_depth(broker)
     )
-    watcher = _watcher(settings, pool, chain, CommitNudger(wake_ups))
+    watcher = _watcher(settings, pool, chain, CommitNudger(wake_ups), settling)
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
     try:
         await asyncio.gather(
@@ -212,6 +213,7 @@ def _watcher(
     pool: AsyncConnectionPool[AsyncConnection],
     chain: SolanaClients,
     nudger: CommitNudger,
+    settling: asyncio.Event,
 ) -> ConfirmationWatcher:
     # The outcomes it appends wake the API's tailer and the projector, as a worker's do.
     store = build_event_store(pool, nudger)
@@ -224,7 +226,9 @@ def _watcher(
     # Never more often than the dispatcher looks for events: at POLL_INTERVAL_MS 0 a
     # round per dispatcher poll is plenty (each round moves an instant chain a slot).
     interval_ms = max(settings.poll_interval_ms, settings.dispatch_poll_ms)
-    return ConfirmationWatcher(ctx, source, interval_ms / 1000)
+    return ConfirmationWatcher(
+        ctx, source, interval_ms / 1000, idle=(settings.idle_poll_ms / 1000, settling)
+    )
 
 
 def simulator_argv(settings: EngineSettings, seed: str | None = None) -> list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 
-from db.retry import Outage, RetryPolicy, every_interval
+from db.retry import Outage, RetryPolicy, WhenQuiet, every_interval
 from domain.records import StoreUnavailable
 
 
@@ -57,3 +58,28 @@ async def test_a_loop_goes_on_through_transient_failures_and_ends_on_a_bug() -> 
 
     with pytest.raises(ZeroDivisionError):
         await every_interval(outage, asyncio.Event(), 0.001, buggy)
+
+
+async def test_a_quiet_loop_waits_for_its_bell_or_the_idle_time() -> None:
+    """The confirmation watcher with nothing to follow: a round a second at most, and
+    one at once when the dispatcher rings (it committed a signature to follow)."""
+    rounds: list[float] = []
+    stop, bell = asyncio.Event(), asyncio.Event()
+
+    async def one_round() -> None:
+        rounds.append(time.monotonic())
+
+    quiet = WhenQuiet(idle_s=1.0, bell=bell, quiet=lambda: True)
+    loop = asyncio.create_task(
+        every_interval(
+            Outage("test", logging.getLogger("test")), stop, 0.01, one_round, when_quiet=quiet
+        )
+    )
+    await asyncio.sleep(1.5)
+    assert len(rounds) <= 3, len(rounds)  # every 10 ms would be 150
+    rung_at = time.monotonic()
+    bell.set()
+    await asyncio.sleep(0.2)
+    stop.set()
+    await loop
+    assert any(0 <= at - rung_at < 0.1 for at in rounds), "the bell ended the wait"

@@ -24,7 +24,7 @@ from commands.order_steps import load_orders
 from commands.settle_attempt import SETTLED, Outcome, settle_attempt
 from commands.step_context import StepContext
 from db.inflight import Watched
-from db.retry import Gate, Outage, every_interval
+from db.retry import Gate, Outage, WhenQuiet, every_interval
 from domain.order_state import OrderState
 from workers.process_manager.unseen_signatures import (
     MAX_SIGNATURES,
@@ -49,16 +49,22 @@ class ConfirmationWatcher:
         source: WatchedSource,
         interval_s: float,
         resend_every_s: float = RESEND_EVERY_S,
+        idle: tuple[float, asyncio.Event] | None = None,
     ) -> None:
         self._ctx = ctx
         self._source = source
         self._interval_s = interval_s
+        # (idle_s, bell): with nothing to watch it looks every idle_s, or when the
+        # dispatcher rings the bell after it committed a sent signature.
+        self._idle = idle
+        self.watching = 0  # signatures the last round followed
         self._settling = asyncio.Semaphore(SETTLING_AT_ONCE)
         self._unseen = UnseenSignatures(ctx, resend_every_s)
 
     async def watch_once(self) -> int:
         """One round: ask about every watched signature; how many were acted on."""
         everything = await self._source()
+        self.watching = len(everything)
         answered = await statuses_of(self._ctx.rpc, [item.signature for item in everything])
         # A signature whose status request was refused is looked at again next round.
         watched = [item for item in everything if item.signature in answered]
@@ -132,6 +138,16 @@ class ConfirmationWatcher:
         RPC node) backs off and the next one looks again: a round only reads and
         appends idempotently."""
         outage = Outage("confirmation watcher", log)
+        quiet = None
+        if self._idle is not None:
+            idle_s, bell = self._idle
+            quiet = WhenQuiet(idle_s, bell, lambda: self.watching == 0)
         await every_interval(
-            outage, stop, self._interval_s, self.watch_once, active, retry_on=(Exception,)
+            outage,
+            stop,
+            self._interval_s,
+            self.watch_once,
+            active,
+            retry_on=(Exception,),
+            when_quiet=quiet,
         )

@@ -30,6 +30,7 @@ actors are idempotent and absorb duplicates).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
@@ -113,8 +114,12 @@ class Dispatcher:
         admission: Admission,
         recover_after_ms: int,
         telemetry: DispatcherTelemetry | None = None,
+        settling: asyncio.Event | None = None,
     ) -> None:
         self._publish = publish
+        # Rung after a commit that gave the confirmation watcher a signature to follow
+        # (idle, it waits for that instead of reading the in-flight table every round).
+        self._settling = settling
         self._admission = admission
         self._recover_after_ms = recover_after_ms
         self.telemetry = telemetry or DispatcherTelemetry()
@@ -145,7 +150,15 @@ class Dispatcher:
             admitted = await self._admission.admit(conn)
             started = [(oid, attempt) for oid, _, attempt in admitted]
             outgoing += [(message, None) for message in start_messages(started, "admitted")]
+        to_settle = any(nxt.step is Step.SETTLE for nxt, _ in moving.values())
+        if to_settle and self._settling is not None:
+            return partial(self._after, outgoing, self._settling)
         return partial(self._publish, outgoing) if outgoing else None
+
+    async def _after(self, outgoing: Outgoing, settling: asyncio.Event) -> None:
+        settling.set()
+        if outgoing:
+            await self._publish(outgoing)
 
     def _tracked(self, order_id: str, nxt: Next) -> Tracked:
         assert nxt.step is not None

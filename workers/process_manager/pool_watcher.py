@@ -42,6 +42,11 @@ class PoolWatcher:
         self._feed = feed
         self._interval_s = interval_s
         self._newest: str | None = None
+        # Read from the store once: afterwards this watcher moves `_newest` itself (a
+        # stale one, after another evaluator led meanwhile, only re-reads creations the
+        # store absorbs twice). Reading it every look while no pool was ever launched
+        # cost ten queries a second.
+        self._resumed = False
         self.recorded = 0  # pools this watcher recorded first
         self.outage = Outage("pool watcher", log, DEFAULT_POLICY)
 
@@ -55,10 +60,11 @@ class PoolWatcher:
 
     async def look(self) -> int:
         """One look at the chain; how many pools it recorded first."""
-        newest = self._newest
-        if newest is None:
+        if not self._resumed:
             async with self._pool.connection() as conn:
-                newest = await newest_creation(conn)
+                self._newest = await newest_creation(conn)
+            self._resumed = True
+        newest = self._newest
         signatures = await self._feed.creations_after(newest)
         if not signatures:
             return 0
