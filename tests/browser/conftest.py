@@ -44,9 +44,7 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def dashboard(
-    chromium: str, postgres_admin: str, redis_server: str
-) -> Iterator[DashboardEngine]:
+def dashboard(chromium: str, postgres_admin: str, redis_server: str) -> Iterator[DashboardEngine]:
     with running_dashboard(postgres_admin, redis_server, SimulatorConfig(seed=7)) as running:
         yield running
 
@@ -67,8 +65,7 @@ class ConsoleErrors:
 
     def unexpected(self) -> list[str]:
         allowed = tuple(
-            f"the server responded with a status of {status}"
-            for status in self.expected_statuses
+            f"the server responded with a status of {status}" for status in self.expected_statuses
         )
         return [m for m in self.messages if not any(text in m for text in allowed)]
 

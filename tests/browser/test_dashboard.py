@@ -50,9 +50,7 @@ def timeline_versions(page: Page) -> list[int]:
     return [int(version) for version in items]
 
 
-def test_a_market_order_from_the_form_reaches_confirmed_live(
-    page: Page, api: httpx.Client
-) -> None:
+def test_a_market_order_from_the_form_reaches_confirmed_live(page: Page, api: httpx.Client) -> None:
     submit(page, "market", {"#f-token-in": "SOL", "#f-token-out": "USDC", "#f-amount-in": "0.5"})
     link = page.locator("#submit-outcome a")
     expect(link).to_have_attribute("data-order-id", re.compile(UUID))
@@ -62,8 +60,10 @@ def test_a_market_order_from_the_form_reaches_confirmed_live(
     expect(page.locator("#order-status")).to_have_text("confirmed")
     events = api.get(f"/api/orders/{order_id}/events").json()
     assert timeline_versions(page) == [event["version"] for event in events]
-    assert [e["type"] for e in events][0] == "OrderSubmitted"
-    expect(page.locator('[data-fact="txHash"]')).to_have_text(re.compile(r"^[1-9A-HJ-NP-Za-km-z]{64,88}$"))
+    assert events[0]["type"] == "OrderSubmitted"
+    expect(page.locator('[data-fact="txHash"]')).to_have_text(
+        re.compile(r"^[1-9A-HJ-NP-Za-km-z]{64,88}$")
+    )
     expect(page.locator('[data-fact="slot"]')).to_have_text(re.compile(r"^\d+$"))
     expect(page.locator("#route tbody tr")).not_to_have_count(0)
     snapshot = api.get(f"/api/orders/{order_id}").json()
@@ -172,6 +172,7 @@ def test_a_sniper_order_from_the_form_sends_its_terms_and_shows_the_answer(
 ) -> None:
     console.expected_statuses.add(400)  # an engine without sniper orders refuses the type
     creator = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
+    expires = an_hour_ahead()
     with page.expect_response("**/api/orders/execute") as response:
         submit(
             page,
@@ -180,7 +181,7 @@ def test_a_sniper_order_from_the_form_sends_its_terms_and_shows_the_answer(
                 "#f-token-in": "SOL",
                 "#f-amount-in": "2",
                 "#f-slippage": "1500",
-                "#f-expires": an_hour_ahead(),
+                "#f-expires": expires,
                 "#f-target-kind": "creator",
                 "#f-target": creator,
                 "#f-min-liq": "50",
@@ -196,7 +197,7 @@ def test_a_sniper_order_from_the_form_sends_its_terms_and_shows_the_answer(
         "tokenIn": "SOL",
         "amountIn": "2",
         "slippageBps": 1500,
-        "expiresAt": sent["expiresAt"],
+        "expiresAt": expires,
         "target": {"creator": creator},
         "filters": {"minLiquidity": "50", "requireMintRenounced": True, "minLpBurnedPct": 90},
         "maxPrice": "0.000004",
