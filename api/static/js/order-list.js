@@ -6,7 +6,8 @@ import { FINAL_STATUSES, getJson } from "./api.js";
 import { OrderFollower } from "./stream.js";
 
 const POLL_MS = 1000;
-const PAGE = 50;
+// Rows shown and followed: 50, or `?rows=N` (1..500) in the page's address.
+const PAGE = Math.min(500, Math.max(1, Number(new URLSearchParams(location.search).get("rows")) || 50));
 
 export class OrderList {
   constructor(table, filters, notice) {
@@ -14,6 +15,8 @@ export class OrderList {
     this.filters = filters;
     this.notice = notice;
     this.rows = new Map(); // orderId -> { row, snapshot, follower }
+    this.table = table;
+    this.liveStreams = 0; // followers past their replay, for tests and bench/dashboard.py
     this.timer = null;
     this.generation = 0; // a filter change starts a new one; older answers are dropped
     filters.addEventListener("change", () => this.reset());
@@ -26,6 +29,8 @@ export class OrderList {
 
   reset() {
     for (const entry of this.rows.values()) if (entry.follower) entry.follower.stop();
+    this.liveStreams = 0;
+    this.table.dataset.liveStreams = "0";
     this.rows.clear();
     this.body.replaceChildren();
     clearTimeout(this.timer);
@@ -90,16 +95,29 @@ export class OrderList {
     if (!FINAL_STATUSES.has(snapshot.status)) {
       entry.follower = new OrderFollower(snapshot.orderId, snapshot.version, {
         onEvent: (message) => this.live(entry, message),
+        onLive: () => this.countLive(entry, 1),
         onEnd: () => {
+          this.countLive(entry, -1);
           entry.follower = null;
         },
       });
     }
   }
 
+  countLive(entry, change) {
+    if (change > 0 && entry.counted) return;
+    if (change < 0 && !entry.counted) return;
+    entry.counted = change > 0;
+    this.liveStreams += change;
+    this.table.dataset.liveStreams = String(this.liveStreams);
+  }
+
   remove(row) {
     const entry = this.rows.get(row.dataset.orderId);
-    if (entry && entry.follower) entry.follower.stop();
+    if (entry && entry.follower) {
+      this.countLive(entry, -1);
+      entry.follower.stop();
+    }
     this.rows.delete(row.dataset.orderId);
     row.remove();
   }
