@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import Page, Request, Route, WebSocketRoute, expect
 
 from tests.browser.conftest import ConsoleErrors
 from tests.support.dashboard import DashboardEngine
@@ -281,3 +281,31 @@ def test_keyboard_alone_submits_and_the_page_fits_a_laptop_and_a_phone(page: Pag
 def horizontal_overflow(page: Page) -> int:
     """How far the page is wider than the window (0: no sideways scrolling)."""
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def test_a_stream_closed_4401_asks_for_a_key_and_reconnects_with_it(
+    page: Page, dashboard: DashboardEngine, api: httpx.Client
+) -> None:
+    order = {"type": "market", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "0.1"}
+    order_id = api.post("/api/orders/execute", json=order).json()["orderId"]
+    key = "oe-test-key-socket"
+    urls: list[str] = []
+
+    def refuse_first(socket: WebSocketRoute) -> None:
+        urls.append(socket.url)
+        if len(urls) == 1:
+            socket.close(code=4401, reason="no key")
+        else:
+            socket.connect_to_server()
+
+    page.route_web_socket(re.compile(f"/api/orders/{order_id}/stream"), refuse_first)
+    page.goto(f"{dashboard.base_url}/#/orders/{order_id}")
+    expect(page.locator("#key-dialog")).to_be_visible()
+    page.fill("#key-input", key)
+    page.click("#key-dialog button[value=save]")
+    expect(page.locator("#order-status")).to_have_text("confirmed")
+    events = api.get(f"/api/orders/{order_id}/events").json()
+    expect(page.locator("#timeline li")).to_have_count(len(events))
+    assert timeline_versions(page) == [event["version"] for event in events]
+    assert f"access_token={key}" not in urls[0]
+    assert f"access_token={key}" in urls[-1]

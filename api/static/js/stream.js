@@ -5,6 +5,8 @@
 import { askForKey, socketUrl } from "./api.js";
 
 const RETRY_MS = 500;
+// Closed for too many sockets on one key (4429): try again, but not at once.
+const CROWDED_RETRY_MS = 5000;
 
 export class OrderFollower {
   // onEvent(message) per new version; onLive() once replay ended; onEnd(code, reason).
@@ -50,7 +52,7 @@ export class OrderFollower {
       return;
     }
     if (closed.code === 4401) await askForKey("The stream needs a valid API key.");
-    setTimeout(() => this.open(), RETRY_MS);
+    setTimeout(() => this.open(), closed.code === 4429 ? CROWDED_RETRY_MS : RETRY_MS);
   }
 
   stop() {
