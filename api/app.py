@@ -16,6 +16,7 @@ from litestar.openapi.plugins import (
 from api.audit import list_events
 from api.cancel import cancel
 from api.content_type import require_json_body
+from api.dashboard import dashboard, static_assets
 from api.errors import PROBLEM_DETAILS
 from api.health import health, ready
 from api.metrics import TELEMETRY_STATE_KEY, metrics
@@ -52,7 +53,7 @@ def create_app(services: ApiServices) -> Litestar:
         route_handlers=[
             *(submit, order_events, list_events, health, ready, quote),
             *(get_order, list_orders, stream_order, execute_order, metrics, cancel),
-            *(list_tokens, get_wallet),
+            *(list_tokens, get_wallet, dashboard, static_assets()),
         ],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False, use_cache=True),
