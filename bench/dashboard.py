@@ -28,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import msgspec
 import redis.asyncio as aioredis
 from playwright.async_api import CDPSession, Page, async_playwright
@@ -42,7 +41,13 @@ from db.pool import create_pool
 from db.wakeups import CommitNudger
 from domain.streams import order_stream
 from tests.support.order_histories import as_new_events, confirmed_history
-from tests.support.servers import free_port, fresh_database, postgres_admin_url, redis_url
+from tests.support.servers import (
+    free_port,
+    fresh_database,
+    postgres_admin_url,
+    redis_url,
+    wait_ready_async,
+)
 
 READY_S = 180.0
 # Every order of `ids` has a row and the page follows that many streams live.
@@ -110,7 +115,7 @@ async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) ->
     pool = create_pool(database_url, min_size=4, max_size=16, acquire_timeout_s=10)
     redis_client = aioredis.Redis.from_url(redis)
     try:
-        await _wait_ready(port)
+        await wait_ready_async(f"http://127.0.0.1:{port}", READY_S)
         await pool.open(wait=True)
         store = PostgresEventStore(pool, on_commit=CommitNudger(redis_client).nudge)
         async with async_playwright() as playwright:
@@ -201,19 +206,6 @@ def _start(database_url: str, redis: str, log: Path, *command: str) -> subproces
         return subprocess.Popen(
             [sys.executable, "-m", "orderengine", *command], env=env, stdout=out, stderr=out
         )
-
-
-async def _wait_ready(port: int) -> None:
-    deadline = time.monotonic() + READY_S
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the API did not become ready")
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import sys
 import time
 import uuid
 
-import httpx
 import msgspec
 
 from bench.command import run_benchmark
@@ -35,7 +34,7 @@ from domain.order import decide
 from domain.records import EventMetadata
 from domain.streams import order_stream
 from orderengine.progress import progress_bar
-from tests.support.servers import free_port, fresh_database, postgres_admin_url
+from tests.support.servers import free_port, fresh_database, postgres_admin_url, wait_ready_async
 
 ORDER = msgspec.json.encode(
     {"type": "market", "tokenIn": "SOL", "tokenOut": "USDC", "amountIn": "1.5", "slippageBps": 50}
@@ -72,7 +71,7 @@ async def _benchmark(
     api_rounds: list[LoadResult] = []
     raw_rounds: list[LoadResult] = []
     try:
-        await _wait_ready(port)
+        await wait_ready_async(f"http://127.0.0.1:{port}", 60)
         with progress_bar("submit rounds", "rounds") as progress:
             for done in range(args.rounds):
                 api_rounds.append(await _api_round(port, args))
@@ -144,19 +143,6 @@ async def _raw_round(database_url: str, args: argparse.Namespace) -> LoadResult:
     seconds = time.perf_counter() - started
     await pool.close()
     return LoadResult(latencies, {202: len(latencies)}, seconds)
-
-
-async def _wait_ready(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the API did not become ready")
 
 
 def main() -> None:

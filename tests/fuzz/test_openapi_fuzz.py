@@ -7,12 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +23,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from db.migrate import migrate
 from simulator.config import SimulatorConfig
 from tests.conftest import count_events
-from tests.support.servers import free_port, fresh_database
+from tests.support.servers import free_port, fresh_database, wait_ready
 from tests.support.simulator_thread import simulator_thread
 
 pytestmark = pytest.mark.slow
@@ -61,7 +59,7 @@ def fuzzed_api(postgres_admin: str, redis_server: str) -> Iterator[FuzzedApi]:
         )
         try:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_ready(base_url)
+            wait_ready(base_url, 30)
             yield FuzzedApi(base_url, database_url)
         finally:
             process.terminate()
@@ -131,15 +129,3 @@ def _trade_a_real_pair(case: Case[Any], *, negative: bool) -> None:
                 fields[name] = symbol
         if "type" in fields and not negative:
             fields["type"] = "market"
-
-
-def _wait_ready(base_url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if httpx.get(f"{base_url}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the API did not become ready"
-        time.sleep(0.05)

@@ -42,7 +42,7 @@ from tests.support.engine_checks import (
 )
 from tests.support.fault_rig import FAST
 from tests.support.order_load import ORDER_BODIES
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_ready
 from tests.support.simulator_thread import SimulatorThread, simulator_thread
 
 pytestmark = pytest.mark.slow
@@ -82,7 +82,7 @@ def shared(postgres_admin: str, redis_server: str) -> Iterator[Shared]:
         engine.start("evaluator")
         engine.start("api", "api", "--port", str(port))
         api = f"127.0.0.1:{port}"
-        _wait_ready(http, api)
+        wait_ready(f"http://{api}", 90)
         yield Shared(engine, simulator, api, http)
 
 
@@ -272,15 +272,3 @@ def test_the_engine_keeps_its_promises_in_any_interleaving(shared: Shared) -> No
         f" {WORKER_RESTARTS - shared.restarts_left} worker restarts,"
         f" {time.monotonic() - started:.0f} s"
     )
-
-
-def _wait_ready(http: httpx.Client, api: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if http.get(f"http://{api}/ready").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the API did not become ready"
-        time.sleep(0.05)

@@ -4,7 +4,6 @@ free port. The dashboard's browser tests and `bench/dashboard.py` run against it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import httpx
 
 from simulator.config import SimulatorConfig
 from tests.support.engine import INSTANT_VENUE, Engine, running_engine
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_ready
 from tests.support.simulator_thread import SimulatorThread, simulator_thread
 
 # Generous: the API process imports and migrates first, and CI machines are busy.
@@ -58,18 +57,5 @@ def running_dashboard(
             engine.start(role)
         engine.start("api", "api", "--port", str(port))
         base_url = f"http://127.0.0.1:{port}"
-        _wait_ready(base_url, engine)
+        wait_ready(base_url, READY_TIMEOUT_S, engine.logs)
         yield DashboardEngine(engine, simulator, base_url)
-
-
-def _wait_ready(base_url: str, engine: Engine) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        try:
-            if httpx.get(f"{base_url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the API at {base_url} not ready; logs in {engine.logs}")
-        time.sleep(0.1)

@@ -6,14 +6,17 @@ Each test run creates its own database and drops it afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import httpx
 import psycopg
 import redis
 from psycopg import sql
@@ -80,3 +83,38 @@ def fresh_database(admin_url: str, prefix: str = "oe_test") -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def wait_ready(base_url: str, seconds: float, logs: object = None) -> None:
+    """Until `base_url`'s `/ready` answers 200; fails after `seconds` (saying where the
+    logs are, when given)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base_url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(_not_ready(base_url, seconds, logs))
+        time.sleep(0.05)
+
+
+async def wait_ready_async(base_url: str, seconds: float, logs: object = None) -> None:
+    """`wait_ready` for a caller on an event loop."""
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            try:
+                if (await client.get(f"{base_url}/ready")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(_not_ready(base_url, seconds, logs))
+            await asyncio.sleep(0.05)
+
+
+def _not_ready(base_url: str, seconds: float, logs: object) -> str:
+    where = f"; logs in {logs}" if logs is not None else ""
+    return f"the API at {base_url} was not ready after {seconds:.0f} s{where}"
