@@ -29,6 +29,9 @@ from domain.events import OrderEvent, PoolMatched, PoolSkipped, TriggerFired, de
 from domain.order_state import OrderState, fold
 from domain.sniper_terms import SniperTerms
 from domain.streams import order_stream
+from projections.order_projector import OrderSnapshotProjection
+from projections.snapshot_store import load_snapshots
+from projections.tables import LIVE
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
 from simulator.launches import Launch, LaunchSpec
@@ -216,3 +219,21 @@ async def test_the_fired_buy_routes_to_the_launched_token_and_lands(rig: Rig) ->
     assert status.slot >= launch.open_slot
     (landed,) = await rig.ctx.rpc.landed_transactions([state.signature or ""])
     assert landed is not None
+
+
+async def test_the_order_projection_folds_a_sniper(
+    rig: Rig, pool: AsyncConnectionPool[AsyncConnection]
+) -> None:
+    order_id = await rig.sniper()
+    await rig.caught_up()
+    await rig.launch(freezable=True)
+    launch = await rig.launch(open_in_slots=0)
+    await rig.buyer.look()
+    projection = OrderSnapshotProjection(rig.store)
+    events = await rig.store.read_stream(order_stream(order_id))
+    async with pool.connection() as conn, conn.transaction():
+        await projection.apply(conn, events)
+        snapshots = await load_snapshots(conn, LIVE.snapshots, [order_id])
+    state = snapshots[order_id].state
+    assert (state.status, state.matched_pool, state.pools_skipped) == ("triggered", launch.pool, 1)
+    assert state.fired_generation == 1
