@@ -197,7 +197,7 @@ def _liquidity(filters: dict[str, object], name: str, token_in: Token) -> int | 
     raw = filters.get(name)
     if raw is None:
         return None
-    if not isinstance(raw, str | int) or isinstance(raw, bool):
+    if not isinstance(raw, str | int | Decimal) or isinstance(raw, bool):
         raise InvalidField(f"filters.{name}", "must be a decimal string or number")
     return parse_amount(raw, token_in, f"filters.{name}")
 

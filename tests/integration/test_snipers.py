@@ -19,6 +19,7 @@ import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from commands.match_launch import match_launch
 from commands.route_and_send import route_and_send
 from commands.step_context import ExecutionPolicy, StepContext
 from commands.submit_order import submit_order
@@ -26,6 +27,7 @@ from db.event_store import PostgresEventStore
 from db.subscription import SubscriptionRunner
 from domain.commands import SubmitOrder
 from domain.events import OrderEvent, PoolMatched, PoolSkipped, TriggerFired, decode_event
+from domain.launches import decode_launch, pool_stream
 from domain.order_state import OrderState, fold
 from domain.sniper_terms import SniperTerms
 from domain.streams import order_stream
@@ -237,3 +239,27 @@ async def test_the_order_projection_folds_a_sniper(
     state = snapshots[order_id].state
     assert (state.status, state.matched_pool, state.pools_skipped) == ("triggered", launch.pool, 1)
     assert state.fired_generation == 1
+
+
+async def test_a_launch_judged_again_and_two_buyers_record_each_step_once(rig: Rig) -> None:
+    order_id = await rig.sniper()
+    skipping = await rig.sniper(min_lp_burned_pct=100)
+    await rig.caught_up()
+    launch = await rig.launch(open_in_slots=0, lp_burned_pct=50)
+    recorded = await rig.store.read_stream(pool_stream(launch.pool))
+    again = decode_launch(recorded[0].data)
+    # The matcher crashed before its checkpoint: the batch is judged again.
+    arms = [(order_id, 1), (skipping, 1)]
+    assert await match_launch(rig.store, again, arms, datetime.now(UTC)) == {
+        order_id: [],
+        skipping: [],
+    }
+    kinds = [type(e).__name__ for e in await rig.events(skipping)]
+    assert kinds.count("PoolSkipped") == 1
+    second = SniperBuyer(
+        rig.buyer._pool, rig.store, rig.buyer._quotes, rig.buyer._feed, interval_s=0.01
+    )
+    await asyncio.gather(rig.buyer.look(), second.look())
+    await asyncio.gather(rig.buyer.look(), second.look())
+    assert len(await rig.fired(order_id)) == 1
+    assert rig.buyer.figures.fired + second.figures.fired == 1
