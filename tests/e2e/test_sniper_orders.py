@@ -117,3 +117,50 @@ async def test_a_sniper_skips_a_freezable_pool_and_buys_the_next_at_its_open_plu
         assert code == 0, out
         assert "matched pool" in out
         assert "requireNotFreezable refused it" in out
+
+
+@pytest.mark.slow
+async def test_a_sigkill_of_the_evaluator_between_match_and_buy_still_buys_once(
+    stack: StackFactory,
+) -> None:
+    async with stack(POOL_WATCH_POLL_MS="20") as running:
+        engine = running.engine
+        engine.start("evaluator")
+        body = {
+            "type": "sniper",
+            "tokenIn": "SOL",
+            "amountIn": "0.2",
+            "expiresAt": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+        }
+        orders = [
+            (await running.client.post("/api/orders/execute", json=body)).json()["orderId"]
+            for _ in range(3)
+        ]
+        await wait_until(lambda: sniper_rows(running) == 3, what="the sniper matcher", seconds=60)
+
+        async def kinds(order_id: str) -> list[str]:
+            events = (await running.client.get(f"/api/orders/{order_id}/events")).json()
+            return [e["type"] for e in events]
+
+        async def all_have(kind: str) -> bool:
+            return all([kind in await kinds(order_id) for order_id in orders])
+
+        launch = await rpc(running, "simulator_launchPool", {"openInSlots": 4, "crowd": False})
+        await rpc(running, "simulator_advanceSlots", {"slots": 1})
+        await wait_until(lambda: all_have("PoolMatched"), what="the matches", seconds=30)
+        engine.kill("evaluator")  # matched, not bought: the pool is not open yet
+        engine.start("evaluator")
+        stop = asyncio.Event()
+        clock = asyncio.create_task(slots_passing(running, stop))
+        try:
+            await wait_until(lambda: all_have("OrderConfirmed"), what="the buys", seconds=90)
+        finally:
+            stop.set()
+            await clock
+        for order_id in orders:
+            history = await kinds(order_id)
+            assert history.count("PoolMatched") == 1
+            assert history.count("TriggerFired") == 1, history
+            assert history.count("TransactionSigned") == 1, "one buy, one transaction"
+            assert history.count("OrderConfirmed") == 1
+        assert launch["openSlot"] > launch["slot"]
