@@ -17,6 +17,7 @@ from typing import Protocol
 
 import psycopg
 
+from db.pacing import Pace
 from domain.records import GlobalPosition, RecordedEvent, StoreUnavailable
 
 log = logging.getLogger("api.live_feed")
@@ -69,13 +70,15 @@ class LiveFeed:
         *,
         waiter: Waiter | None = None,
         poll_interval_s: float = 0.02,
+        idle_poll_s: float | None = None,
         batch_size: int = 1_000,
         queue_capacity: int = 256,
     ) -> None:
         self._log = log_
         self._head = head
         self._wait = waiter or asyncio.sleep
-        self._poll_interval_s = poll_interval_s
+        # Quiet, it looks only every `idle_poll_s` and waits for wake-ups meanwhile.
+        self._pace = Pace(poll_interval_s, (idle_poll_s or 0) if waiter else poll_interval_s)
         self._batch_size = batch_size
         self._capacity = queue_capacity
         self._followers: dict[str, set[Follower]] = {}
@@ -116,8 +119,9 @@ class LiveFeed:
                     follower.offer(event)
             if events:
                 self.position = GlobalPosition(events[-1].tx_id, events[-1].global_position)
+                self._pace.found()
             if len(events) < self._batch_size:
-                await self._wait(self._poll_interval_s)
+                await self._pace.wait(self._wait)
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

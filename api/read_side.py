@@ -87,7 +87,8 @@ def build_read_side(
     redis_url: str,
     *,
     poll_interval_s: float,
-    queue_capacity: int,
+    idle_poll_s: float | None = None,
+    queue_capacity: int = 256,
     redis_timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> tuple[ReadSide, ReadSideTasks]:
     listener = WakeUpListener(redis_url, redis_timeout_s=redis_timeout_s)
@@ -103,6 +104,7 @@ def build_read_side(
         head,
         waiter=listener.wait,
         poll_interval_s=poll_interval_s,
+        idle_poll_s=idle_poll_s,
         queue_capacity=queue_capacity,
     )
     return ReadSide(SnapshotReader(pool), feed, figures), ReadSideTasks(feed, listener)

@@ -99,7 +99,7 @@ _CLAIM_OVERDUE = (
     f" due_at = now() + make_interval(secs => %s * (2 ^ least(resends, {_MAX_DOUBLINGS}))"
     " / 1000.0)"
     " WHERE order_id IN (SELECT order_id FROM inflight_orders WHERE admitted AND due_at < now()"
-    " AND step <> %s AND stopped_reason IS NULL ORDER BY due_at LIMIT %s"
+    " AND step <> ALL(%s) AND stopped_reason IS NULL ORDER BY due_at LIMIT %s"
     " FOR UPDATE SKIP LOCKED)"
     " RETURNING order_id, step, attempt, resends"
 )
@@ -170,9 +170,12 @@ async def admit_orders(
     return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
 
-async def claim_overdue(conn: AsyncConnection, due_in_ms: int, limit: int) -> list[Claimed]:
-    """Overdue steps, pushed back so no other sweep claims them."""
-    cursor = await conn.execute(_CLAIM_OVERDUE, (due_in_ms, WATCHED_STEP, limit))
+async def claim_overdue(
+    conn: AsyncConnection, due_in_ms: int, limit: int, skip_steps: Sequence[str] = ()
+) -> list[Claimed]:
+    """Overdue steps (but those of `skip_steps`), pushed back so no other sweep claims
+    them."""
+    cursor = await conn.execute(_CLAIM_OVERDUE, (due_in_ms, [WATCHED_STEP, *skip_steps], limit))
     return [
         Claimed(row[0], row[1], row[2], resends=row[3], resends_before=row[3] - 1)
         for row in await cursor.fetchall()

@@ -25,17 +25,21 @@ def create_pool(
     acquire_timeout_s: float,
     statement_timeout_ms: int = 5_000,
     idle_in_transaction_timeout_ms: int = 5_000,
+    max_idle_s: float = 600.0,
 ) -> AsyncConnectionPool[AsyncConnection]:
     """A closed pool of autocommit connections; `await pool.open()` before use.
 
     Autocommit because every store call is one statement (the append is one function
-    call), so each is its own short transaction with no extra round trips.
+    call), so each is its own short transaction with no extra round trips. Connections
+    above `min_size` unused for `max_idle_s` are closed: a burst's connections do not
+    stay open (and a backend each) for an idle engine.
     """
     return AsyncConnectionPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
         timeout=acquire_timeout_s,
+        max_idle=max_idle_s,
         open=False,
         kwargs={
             "autocommit": True,

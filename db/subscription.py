@@ -26,6 +26,7 @@ from psycopg import AsyncConnection
 
 from db.consumer_lock import ConsumerLock, Leadership
 from db.event_store import PostgresEventStore
+from db.pacing import Pace
 from db.retry import DEFAULT_POLICY, TRANSIENT, Outage, RetryPolicy, sleep_unless
 from domain.records import START, GlobalPosition, RecordedEvent
 
@@ -58,6 +59,7 @@ class SubscriptionRunner:
         *,
         batch_size: int = 500,
         poll_interval_s: float = 0.05,
+        idle_poll_s: float | None = None,
         waiter: Waiter | None = None,
         connect_options: str = "",
         retry: RetryPolicy = DEFAULT_POLICY,
@@ -67,12 +69,18 @@ class SubscriptionRunner:
         self._store = store
         self._consumer = consumer
         self._batch_size = batch_size
-        self._poll_interval_s = poll_interval_s
+        # Quiet, it looks only every `idle_poll_s` and otherwise waits for a wake-up
+        # (`db/pacing.py`); with no waiter nothing can wake it: it keeps the fast pace.
+        self._pace = Pace(poll_interval_s, (idle_poll_s or 0) if waiter else poll_interval_s)
         self._wait = waiter or asyncio.sleep
         self._connect_options = connect_options
         self.position = START
         self._lock_retry_s = lock_retry_s
-        self.lock = ConsumerLock(consumer.name, check_every_s=poll_interval_s, retry_s=lock_retry_s)
+        # Idle, its looks at the log are what prove the lock: checks (and a standby's
+        # hand-over wait) follow the slower pace.
+        self.lock = ConsumerLock(
+            consumer.name, check_every_s=self._pace.idle_s, retry_s=lock_retry_s
+        )
         self.terms = 0  # times this runner became the active one
         self.active = Leadership()  # holds the lock: the leader's other work runs meanwhile
         self.caught_up = asyncio.Event()  # read everything settled at least once
@@ -148,9 +156,11 @@ class SubscriptionRunner:
                 await sleep_unless(stop, self.outage.failed(error))
                 continue
             self.outage.recovered()
-            if not moved:
-                self.caught_up.set()
-                await _first(self._wait(self._poll_interval_s), stop.wait())
+            if moved:
+                self._pace.found()
+                continue
+            self.caught_up.set()
+            await self._pace.wait(lambda seconds: _first(self._wait(seconds), stop.wait()))
 
     async def step(self, conn: AsyncConnection) -> bool:
         """Apply one batch; False when there was nothing new. Both the read and the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -60,13 +61,21 @@ class WakeUpListener:
         self._channel = channel
         self._redis_timeout_s = redis_timeout_s
         self._woken = asyncio.Event()
+        self._all_woken = [self._woken]
 
     async def wait(self, timeout_s: float) -> None:
-        try:
-            await asyncio.wait_for(self._woken.wait(), timeout_s)
-        except TimeoutError:
-            return
-        self._woken.clear()
+        await _wait_for(self._woken, timeout_s)
+
+    def waiter(self) -> Callable[[float], Awaitable[None]]:
+        """A wait of its own for another follower in the process: each wake-up reaches
+        every one (one shared event would be cleared by whichever woke first)."""
+        woken = asyncio.Event()
+        self._all_woken.append(woken)
+
+        async def wait(timeout_s: float) -> None:
+            await _wait_for(woken, timeout_s)
+
+        return wait
 
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop`; a lost Redis only means polling until it is back."""
@@ -86,6 +95,15 @@ class WakeUpListener:
                 while not stop.is_set():
                     message = await pubsub.get_message(timeout=0.5)
                     if message is not None:
-                        self._woken.set()
+                        for woken in self._all_woken:
+                            woken.set()
         finally:
             await client.aclose()
+
+
+async def _wait_for(woken: asyncio.Event, timeout_s: float) -> None:
+    try:
+        await asyncio.wait_for(woken.wait(), timeout_s)
+    except TimeoutError:
+        return
+    woken.clear()

@@ -80,6 +80,7 @@ def build_pool(settings: EngineSettings) -> AsyncConnectionPool[AsyncConnection]
         acquire_timeout_s=settings.db_acquire_timeout_s,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        max_idle_s=settings.db_pool_max_idle_s,
     )
 
 
@@ -132,6 +133,7 @@ def build_api_services(settings: EngineSettings) -> ApiServices:
         store,
         settings.redis_url,
         poll_interval_s=settings.live_feed_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
         queue_capacity=settings.stream_queue_events,
         redis_timeout_s=settings.redis_timeout_s,
     )

@@ -16,7 +16,7 @@ from solders.keypair import Keypair
 from db.pool import session_options
 from db.redis_clients import async_redis
 from db.subscription import SubscriptionRunner
-from db.wakeups import CommitNudger
+from db.wakeups import CommitNudger, WakeUpListener
 from orderengine.bootstrap import build_event_store, build_pool
 from orderengine.processes import execution_policy, solana_clients, wallet
 from orderengine.readiness import announce_when
@@ -54,11 +54,16 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
     options = session_options(
         settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
     )
+    # Commits anywhere wake both projections (`db/wakeups.py`): idle, they need not poll.
+    listener = WakeUpListener(settings.redis_url, redis_timeout_s=settings.redis_timeout_s)
+    armed = ArmedOrdersProjection()
     runner = SubscriptionRunner(
         settings.database_url,
         build_event_store(pool),
-        ArmedOrdersProjection(),
+        armed,
         poll_interval_s=settings.dispatch_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
+        waiter=listener.wait,
         connect_options=options,
     )
     launches = SubscriptionRunner(
@@ -66,6 +71,8 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
         build_event_store(pool),
         LaunchedPoolsProjection(),
         poll_interval_s=settings.dispatch_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
+        waiter=listener.waiter(),
         connect_options=options,
     )
     # Fires wake the dispatcher's and the API's readers at once.
@@ -75,6 +82,8 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
         chain.quotes,
         max_legs=execution_policy(settings).max_route_legs,
         interval_s=settings.trigger_poll_ms / 1000,
+        idle_s=settings.idle_poll_ms / 1000,
+        armed=armed.armed,
     )
     watcher = PoolWatcher(
         pool,
@@ -100,6 +109,7 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
     try:
         await asyncio.gather(
+            listener.run(stop),
             runner.run_until_stopped(stop),
             evaluator.run(stop, runner.active),
             launches.run_until_stopped(stop),

@@ -22,12 +22,13 @@ from db import inflight
 from db.pool import session_options
 from db.redis_clients import async_redis
 from db.subscription import SubscriptionRunner
-from db.wakeups import CommitNudger
+from db.wakeups import CommitNudger, WakeUpListener
 from orderengine.bootstrap import build_event_store, build_pool
 from orderengine.readiness import announce_ready, announce_when
 from orderengine.settings import ConfigurationError, EngineSettings
-from workers.actors import Resources, WorkerResources, register_actors
-from workers.broker import broker_publisher, build_broker
+from workers.actors import BootAbandoned, Resources, WorkerResources, register_actors
+from workers.broker import broker_publisher, build_broker, queue_depth
+from workers.doorbell import SAFETY_POLL_MS
 from workers.process_manager.admission import Admission
 from workers.process_manager.confirmation_watcher import ConfirmationWatcher
 from workers.process_manager.dispatcher import Dispatcher
@@ -37,9 +38,6 @@ from workers.solana.connect import SolanaClients, connect
 from workers.solana.wallet import WalletRefused, load_keypair
 
 log = logging.getLogger("orderengine.processes")
-# An idle Dramatiq consumer backs off up to this long between fetches: the latency a
-# step adds when the queues are quiet (the default, 1 s, would dominate an order's life).
-IDLE_POLL_MS = 50
 # Signatures followed per watcher round; beyond that the oldest go first.
 WATCHED_AT_ONCE = 4_096
 
@@ -61,7 +59,11 @@ def run_worker(settings: EngineSettings) -> int:
 
     async def open_resources() -> WorkerResources:
         pool = build_pool(settings)
-        await pool.open(wait=True)
+        try:
+            await pool.open(wait=True)
+        except BaseException:
+            await pool.close()  # tried again at boot: leave no pool connecting behind
+            raise
         chain = solana_clients(settings, keypair)
         # Each outcome the workers append wakes the API's tailer and the projector.
         wake_ups = async_redis(settings.redis_url, settings.redis_timeout_s)
@@ -75,16 +77,24 @@ def run_worker(settings: EngineSettings) -> int:
 
         return WorkerResources(ctx, close)
 
-    resources = Resources(open_resources)
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    resources = Resources(open_resources, stopped)
     broker = build_broker(
         settings.redis_url, settings.broker_namespace, [resources], settings.redis_timeout_s
     )
     register_actors(broker, resources)
-    worker = Worker(broker, worker_threads=settings.worker_threads, worker_timeout=IDLE_POLL_MS)
-    stopped = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopped.set())
-    worker.start()
+    worker = Worker(broker, worker_threads=settings.worker_threads, worker_timeout=SAFETY_POLL_MS)
+    try:
+        worker.start()  # returns once the resources are open (waiting for the store)
+    except BootAbandoned as abandoned:
+        broker.emit_after("worker_shutdown", worker)  # stops the AsyncIO loop
+        broker.close()
+        if abandoned.error is None:
+            return 0
+        log.exception("worker could not start", exc_info=abandoned.error)
+        return 1
     log.info("worker running", extra={"threads": settings.worker_threads})
     announce_ready(settings.data_dir)
     stopped.wait()
@@ -124,20 +134,27 @@ async def dispatch_until(settings: EngineSettings, keypair: Keypair, stop: async
     )
     telemetry = DispatcherTelemetry()
     metrics = serve_metrics(telemetry.registry, settings.host, settings.dispatcher_metrics_port)
+    # Commits anywhere wake it (`db/wakeups.py`): idle, it need not poll.
+    listener = WakeUpListener(settings.redis_url, redis_timeout_s=settings.redis_timeout_s)
     runner = SubscriptionRunner(
         settings.database_url,
         build_event_store(pool),
         Dispatcher(publish, admission, settings.recover_after_ms, telemetry),
         poll_interval_s=settings.dispatch_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
+        waiter=listener.wait,
         connect_options=session_options(
             settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
         ),
     )
-    sweeper = Sweeper(pool, publish, admission, settings.recover_after_ms)
+    sweeper = Sweeper(
+        pool, publish, admission, settings.recover_after_ms, queued=queue_depth(broker)
+    )
     watcher = _watcher(settings, pool, chain, CommitNudger(wake_ups))
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
     try:
         await asyncio.gather(
+            listener.run(stop),
             runner.run_until_stopped(stop),
             sweeper.run(stop, runner.active),
             watcher.run(stop, runner.active),

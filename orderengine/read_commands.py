@@ -43,6 +43,7 @@ def run_projector(settings: EngineSettings) -> int:
             store,
             OrderSnapshotProjection(store),
             poll_interval_s=settings.projector_poll_ms / 1000,
+            idle_poll_s=settings.idle_poll_ms / 1000,
             waiter=listener.wait,
             connect_options=session_options(
                 settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms

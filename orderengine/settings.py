@@ -32,8 +32,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "address the API listens on (or --host)"),
     Setting("PORT", "8000", "port the API listens on (or --port)"),
     Setting("API_PROCESSES", "1", "API worker processes (uvicorn workers)"),
-    Setting("DB_POOL_MIN", "4", "PostgreSQL connections each process keeps open"),
+    Setting("DB_POOL_MIN", "1", "PostgreSQL connections each process keeps open when idle"),
     Setting("DB_POOL_MAX", "16", "most PostgreSQL connections per process"),
+    Setting(
+        "DB_POOL_MAX_IDLE_S", "30", "a pooled connection above DB_POOL_MIN unused this long closes"
+    ),
     Setting("DB_ACQUIRE_TIMEOUT_S", "2", "wait this long for a connection, then answer 503"),
     Setting("DB_STATEMENT_TIMEOUT_MS", "5000", "statement_timeout and lock_timeout per session"),
     Setting(
@@ -144,6 +147,13 @@ SETTINGS: tuple[Setting, ...] = (
         " (getSignaturesForAddress)",
     ),
     Setting("PROJECTOR_POLL_MS", "50", "projector's poll for new events (wake-ups come sooner)"),
+    Setting(
+        "IDLE_POLL_MS",
+        "1000",
+        "a quiet follower of the log (dispatcher, evaluator, projector, API tailer) looks"
+        " this often when no wake-up comes, and checks its lock as often: a standby takes"
+        " over within 2 x this + 0.5 s",
+    ),
     Setting("LIVE_FEED_POLL_MS", "20", "API tailer's poll for new events (wake-ups come sooner)"),
     Setting("STREAM_QUEUE_EVENTS", "256", "events queued per WebSocket before it re-reads the log"),
 )
@@ -172,6 +182,7 @@ class EngineSettings:
     port: Port
     api_processes: Positive
     db_pool_min: Count
+    db_pool_max_idle_s: Annotated[float, Meta(gt=0)]
     db_pool_max: Positive
     db_acquire_timeout_s: Seconds
     db_statement_timeout_ms: Count
@@ -210,6 +221,7 @@ class EngineSettings:
     trigger_poll_ms: Positive
     pool_watch_poll_ms: Positive
     projector_poll_ms: Count
+    idle_poll_ms: Positive
     live_feed_poll_ms: Count
     stream_queue_events: Positive
 

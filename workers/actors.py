@@ -8,19 +8,22 @@ log lines carry its step, order and attempt (bound here, in the step's own task)
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import Middleware, MiddlewareError
 from structlog.contextvars import bound_contextvars
 
 from commands.resend_transaction import resend_transaction
 from commands.route_and_send import route_and_send
 from commands.step_context import StepContext
+from db.retry import TRANSIENT, Outage
 from workers.messages import PRIORITY, Step
 
 log = logging.getLogger("workers.actors")
@@ -35,13 +38,34 @@ class WorkerResources:
 Opener = Callable[[], Awaitable[WorkerResources]]
 
 
+class BootAbandoned(MiddlewareError):
+    """The worker stopped booting before its resources opened: `error` is why, or
+    None when it was asked to stop while it waited for them."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        super().__init__(repr(error) if error else "stopped while waiting to start")
+        self.error = error
+
+
 class Resources(Middleware):
     """Opens the process's pools and clients on the actors' event loop at boot, and
-    closes them at shutdown; it must come after AsyncIO in the middleware list."""
+    closes them at shutdown; it must come after AsyncIO in the middleware list.
 
-    def __init__(self, opener: Opener) -> None:
+    Boot runs before any consumer starts, so a worker whose store or Redis is down
+    takes no message until they answer: it waits at boot (backing off, the outage
+    logged once) rather than failing every step it is handed. Dramatiq logs and
+    swallows most exceptions raised by a middleware and would start the consumers
+    anyway, so a boot that cannot finish (a SIGTERM while waiting, or a failure that
+    waiting cannot cure) raises `BootAbandoned`, which dramatiq lets through."""
+
+    def __init__(self, opener: Opener, stopping: threading.Event) -> None:
         self._opener = opener
+        self._stopping = stopping  # set by SIGTERM: stop waiting for the store
         self._resources: WorkerResources | None = None
+
+    @property
+    def booted(self) -> bool:
+        return self._resources is not None
 
     @property
     def current(self) -> WorkerResources:
@@ -53,7 +77,28 @@ class Resources(Middleware):
         # so booted first) is already running.
         thread = get_event_loop_thread()
         assert thread is not None, "the AsyncIO middleware must come before this one"
-        self._resources = thread.run_coroutine(self._opener())
+        try:
+            opened = thread.run_coroutine(self._open_when_reachable())
+        except Exception as error:
+            raise BootAbandoned(error) from error
+        if opened is None:
+            raise BootAbandoned(None)
+        self._resources = opened
+
+    async def _open_when_reachable(self) -> WorkerResources | None:
+        outage = Outage("worker start-up (store, Redis, RPC)", log)
+        while True:
+            try:
+                resources = await self._opener()
+            except TRANSIENT as error:
+                if self._stopping.is_set():
+                    return None
+                await asyncio.sleep(outage.failed(error))
+                if self._stopping.is_set():
+                    return None
+            else:
+                outage.recovered()
+                return resources
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
         # After the worker threads are gone (no step still uses the pools), before the

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import dramatiq
@@ -18,8 +19,10 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
+from redis.exceptions import RedisError
 
 from db.redis_clients import DEFAULT_TIMEOUT_S, sync_redis
+from workers.doorbell import Doorbell, DoorbellListener, WakingConsumer
 from workers.messages import Outgoing, Publisher
 
 STEP_TIME_LIMIT_MS = 30_000  # one step is a few requests; anything longer is stuck
@@ -31,11 +34,35 @@ class PipelinedRedisBroker(RedisBroker):
     Each message still goes through `enqueue` (ids, delays, middleware hooks); only the
     Redis script call is queued on a pipeline instead of awaited one by one, because
     here each round trip costs more CPU than the script itself.
+
+    Every enqueue rings the doorbell (`workers/doorbell.py`): consumers wait for it
+    instead of polling.
     """
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)  # type: ignore[no-untyped-call]
         self._batch = threading.local()
+        self.doorbell = Doorbell()
+        self.doorbell_channel = f"{self.namespace}:doorbell"
+        self._listener: DoorbellListener | None = None
+        self._listener_lock = threading.Lock()
+
+    @property
+    def consumer_class(self) -> type[WakingConsumer]:
+        return WakingConsumer
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
+        # Only a process that consumes listens (the dispatcher only sends).
+        with self._listener_lock:
+            if self._listener is None:
+                self._listener = DoorbellListener(self.client, self.doorbell_channel, self.doorbell)
+                self._listener.start()
+        return super().consume(queue_name, prefetch, timeout)
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        super().close()
 
     def enqueue_all(self, outgoing: Sequence[tuple[dramatiq.Message[Any], int | None]]) -> None:
         with self.client.pipeline(transaction=False) as pipe:
@@ -45,12 +72,18 @@ class PipelinedRedisBroker(RedisBroker):
                     self.enqueue(message, delay=delay)
             finally:
                 self._batch.pipe = None
+            pipe.publish(self.doorbell_channel, b"")  # one ring for the whole batch
             pipe.execute()
 
     def do_enqueue(self, queue_name: str, *args: object) -> object:
         pipe = getattr(self._batch, "pipe", None)
         if pipe is None:
-            return self._dispatch("enqueue")(queue_name, *args)  # type: ignore[no-untyped-call]
+            enqueued = self._dispatch("enqueue")(queue_name, *args)  # type: ignore[no-untyped-call]
+            # A hint: the message is queued already, so a failed ring costs a safety poll
+            # and must not fail the enqueue (whose caller would send it again).
+            with contextlib.suppress(RedisError):
+                self.client.publish(self.doorbell_channel, b"")
+            return enqueued
         # The argument list of RedisBroker._dispatch (dramatiq 2.2), for the same script.
         arguments = [
             "enqueue",
@@ -64,6 +97,17 @@ class PipelinedRedisBroker(RedisBroker):
             *args,
         ]
         return self.scripts["dispatch"](keys=[self.namespace], args=arguments, client=pipe)
+
+
+def queue_depth(broker: PipelinedRedisBroker) -> Callable[[str], Awaitable[int]]:
+    """How many messages wait in a queue, not yet taken by a worker (the Redis list of
+    its message ids; a taken one moves to its worker's ack set)."""
+
+    async def depth(queue_name: str) -> int:
+        key = f"{broker.namespace}:{queue_name}"
+        return int(await asyncio.to_thread(broker.client.llen, key))
+
+    return depth
 
 
 def broker_publisher(broker: PipelinedRedisBroker) -> Publisher:

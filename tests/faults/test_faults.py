@@ -81,23 +81,7 @@ FAULTS: dict[str, Callable[[FaultRig], Awaitable[None]]] = {
 }
 
 
-# The namespace row passes alone but failed in three of four full runs here: once an
-# order was not final 60 s after the degraded link (likely the sweeper's back-off after
-# a failed send, up to 16 x RECOVER_AFTER_MS), and twice a stream stayed open. Issue 9
-# keeps it open; the row runs and prints either way, and says so when it fails.
-_STREAMS_LEFT_OPEN = pytest.mark.xfail(
-    reason="after the degraded link an order may be final only after the row's 60 s",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param(f, marks=_STREAMS_LEFT_OPEN) if f.startswith("network namespace") else f
-        for f in FAULTS
-    ],
-)
+@pytest.mark.parametrize("fault", list(FAULTS))
 async def test_no_order_lost_or_executed_twice(rig: FaultRig, fault: str) -> None:
     row = fault
     if fault.startswith("network namespace") and rig.namespace is not None:

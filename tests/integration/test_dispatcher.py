@@ -36,7 +36,7 @@ from orderengine import cli
 from tests.support.black_hole import black_hole
 from tests.support.read_side_api import wait_until
 from workers.broker import broker_publisher, build_broker
-from workers.messages import ROUTE_BATCH, Outgoing
+from workers.messages import ROUTE_BATCH, Outgoing, Step
 from workers.process_manager.admission import Admission
 from workers.process_manager.dispatcher import Dispatcher
 from workers.process_manager.sweeper import Sweeper
@@ -218,6 +218,31 @@ async def test_a_sweep_whose_send_failed_spends_no_back_off(
             (order,),
         )
         assert await cursor.fetchone() == (1, True), "one resend went out: one back-off"
+
+
+async def test_a_step_whose_queue_still_holds_messages_is_not_sent_again(
+    pool: AsyncConnectionPool[AsyncConnection],
+) -> None:
+    """Overloaded, an admitted order's message waits in the queue longer than
+    RECOVER_AFTER_MS: it is late, not lost. Re-sending it only queued duplicates
+    behind it (a 30-minute soak at 100 orders/s on a loaded machine re-sent 494,066
+    steps and finished 38,557 of 179,994 orders)."""
+    await clear(pool)
+    publish = RecordingPublisher()
+    admission = Admission(0, 0, 0)
+    order = str(uuid.uuid4())
+    await apply(pool, Dispatcher(publish, admission, 0), [recorded(order, submitted(order))])
+    publish.sent.clear()
+    waiting = {Step.ROUTE.queue: 40}
+
+    async def queued(queue_name: str) -> int:
+        return waiting.get(queue_name, 0)
+
+    sweeper = Sweeper(pool, publish, admission, recover_after_ms=60_000, queued=queued)
+    assert await sweeper.sweep_once() == 0, "the route queue is not drained yet"
+    assert not publish.sent
+    waiting[Step.ROUTE.queue] = 0
+    assert await sweeper.sweep_once() == 1, "drained, and the step still overdue: lost"
 
 
 async def test_resends_back_off_to_at_most_four_times_the_recovery_time(

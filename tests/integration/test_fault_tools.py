@@ -12,9 +12,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 import pytest
 
 from tests.support import netns
+from tests.support.fault_rig import database_via
 from tests.support.tcp_proxy import tcp_proxy
 
 
@@ -123,3 +125,23 @@ def test_the_namespace_link_is_cut_then_slow_then_whole() -> None:
         answered, whole_s = _from_inside(space, port, 2)
         assert answered
         assert slow_s > whole_s
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres:secret@127.0.0.1:5499/oe_e2e_1",
+        "host=127.0.0.1 port=5499 user=postgres password=secret dbname=oe_e2e_1",
+    ],
+)
+def test_the_namespace_worker_reaches_the_same_database_through_its_proxy(url: str) -> None:
+    # `fresh_database` hands out conninfo strings: a URL-only rewrite once gave the
+    # namespace worker an unparsable DATABASE_URL, and it never started.
+    via = psycopg.conninfo.conninfo_to_dict(database_via(url, "10.1.2.3", 4242))
+    assert via == {
+        "host": "10.1.2.3",
+        "port": "4242",
+        "user": "postgres",
+        "password": "secret",
+        "dbname": "oe_e2e_1",
+    }

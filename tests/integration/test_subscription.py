@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from typing import Any
 
 import pytest
 from psycopg import AsyncConnection
@@ -138,3 +140,74 @@ async def test_a_leader_that_loses_its_lock_connection_stops_before_the_standby_
 
 async def _more(pool: AsyncConnectionPool[AsyncConnection], name: str, than: int) -> bool:
     return await effects_of(pool, name) > than
+
+
+class _Bell:
+    """A wake-up source as the runner sees one: `wait(timeout)` returns at a ring."""
+
+    def __init__(self) -> None:
+        self._rung = asyncio.Event()
+
+    def ring(self) -> None:
+        self._rung.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._rung.wait(), timeout_s)
+        self._rung.clear()
+
+
+async def test_an_idle_runner_with_wake_ups_looks_at_the_log_about_once_a_second(
+    pool: AsyncConnectionPool[AsyncConnection], database_url: str, effects: None
+) -> None:
+    store = PostgresEventStore(pool)
+    name = f"idle-{stream()}"
+    bell = _Bell()
+    runner = SubscriptionRunner(
+        database_url,
+        store,
+        Recorder(name),
+        poll_interval_s=0.02,
+        idle_poll_s=1.0,
+        waiter=bell.wait,
+    )
+    looks = 0
+    read_all, check = store.read_all, runner.lock.check
+
+    async def counted_read(*args: Any) -> Any:
+        nonlocal looks
+        looks += 1
+        return await read_all(*args)
+
+    async def counted_check(*args: Any) -> None:
+        nonlocal looks
+        looks += 1
+        await check(*args)
+
+    store.read_all = counted_read  # type: ignore[method-assign,assignment]
+    runner.lock.check = counted_check  # type: ignore[method-assign,assignment]
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await _wait_for(runner.caught_up)
+        await asyncio.sleep(1.5)  # quiet for longer than it lingers at the fast pace
+        before = looks
+        await asyncio.sleep(3)
+        idle_looks = looks - before
+        # Polling at 20 ms would be 150 looks; the lock is proven by them all the same.
+        assert idle_looks <= 5, idle_looks
+
+        # A wake-up still gets a new event applied at once ...
+        await store.append(stream(), 0, [new_event("Counted")])
+        rung_at = time.monotonic()
+        bell.ring()
+        await wait_until(lambda: _more(pool, name, 0), what="the woken runner to apply it")
+        assert time.monotonic() - rung_at < 0.3
+        # ... and a lost one costs at most the idle poll.
+        await asyncio.sleep(1.5)
+        await store.append(stream(), 0, [new_event("Counted")])
+        await wait_until(lambda: _more(pool, name, 1), what="the idle poll to find it", seconds=3)
+    finally:
+        stop.set()
+        await task
+    assert runner.lock.handover_s >= 2 * 1.0, "a standby waits out the idle leader's checks"

@@ -15,19 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 import redis
 
 from orderengine.embedded_redis import embedded_redis
+from orderengine.readiness import marked_ready
 from tests.support import netns
 from tests.support.engine import INSTANT_VENUE, Engine, running_engine
 from tests.support.servers import free_port
@@ -244,7 +246,9 @@ async def fault_rig(postgres_admin: str, scratch: Path) -> AsyncIterator[FaultRi
         )
         namespace = None if netns.unavailable() else stack.enter_context(netns.namespace())
         if namespace is not None:
-            _into_namespace(stack, engine, namespace, redis_proxy, sim)
+            netns_data = scratch / NETNS_WORKER
+            worker = _into_namespace(stack, engine, namespace, redis_proxy, sim, netns_data)
+            await _booted(worker, netns_data, engine.logs)
         rig = FaultRig(engine, sim, scratch / "redis", redis_runs, redis_proxy, namespace)
         for name in ("projector", "api-0", "api-1"):
             rig.start(name)
@@ -264,23 +268,43 @@ def _into_namespace(
     namespace: netns.Namespace,
     redis_proxy: TcpProxy,
     simulator: SimulatorProcess,
-) -> None:
+    data_dir: Path,
+) -> subprocess.Popen[bytes]:
     """Start `NETNS_WORKER` again inside `namespace`, reaching each server through a
     proxy on the link's address."""
-    database = urlsplit(engine.database_url)
     via = namespace.host_address
 
-    def proxy(target: tuple[str, int]) -> str:
-        return f"{via}:{stack.enter_context(tcp_proxy(target, via)).port}"
+    def proxy(target: tuple[str, int]) -> int:
+        return stack.enter_context(tcp_proxy(target, via)).port
 
-    database_at = proxy((database.hostname or "127.0.0.1", database.port or 5432))
-    credentials = database.netloc.rpartition("@")[0]
-    netloc = f"{credentials}@{database_at}" if credentials else database_at
+    database = psycopg.conninfo.conninfo_to_dict(engine.database_url)
+    database_port = proxy(
+        (str(database.get("host") or "127.0.0.1"), int(database.get("port") or 5432))
+    )
     settings = {
-        "DATABASE_URL": urlunsplit(database._replace(netloc=netloc)),
-        "REDIS_URL": f"redis://{proxy(('127.0.0.1', redis_proxy.port))}/0",
-        "SIMULATOR_URL": f"http://{proxy(('127.0.0.1', simulator.port))}",
+        "DATABASE_URL": database_via(engine.database_url, via, database_port),
+        "REDIS_URL": f"redis://{via}:{proxy(('127.0.0.1', redis_proxy.port))}/0",
+        "SIMULATOR_URL": f"http://{via}:{proxy(('127.0.0.1', simulator.port))}",
+        "DATA_DIR": str(data_dir),  # its ready marker: proof it reached them all
     }
     engine.wrappers[NETNS_WORKER] = (namespace.prefix(), settings)
     engine.kill(NETNS_WORKER)  # before supervision: not a restart
-    engine.start("worker", NETNS_WORKER)
+    return engine.start("worker", NETNS_WORKER)
+
+
+def database_via(url: str, host: str, port: int) -> str:
+    """`url` (a URL or a conninfo string, as `fresh_database` makes) with its server
+    reached at `host`:`port` instead."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info.update(host=host, port=str(port))
+    return psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+
+
+async def _booted(process: subprocess.Popen[bytes], data_dir: Path, logs: Path) -> None:
+    """Wait until the worker in the namespace has opened its pools and clients: a worker
+    that cannot reach its servers would otherwise sit in every row unnoticed."""
+    deadline = time.monotonic() + 60
+    while not marked_ready(data_dir, process.pid):
+        assert process.poll() is None, f"{NETNS_WORKER} exited; logs in {logs}"
+        assert time.monotonic() < deadline, f"{NETNS_WORKER} never started; logs in {logs}"
+        await asyncio.sleep(0.1)

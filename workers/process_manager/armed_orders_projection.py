@@ -11,6 +11,7 @@ order after any crash without replaying anything itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -18,6 +19,7 @@ import msgspec
 from psycopg import AsyncConnection
 
 from db.armed_orders import ArmChange, ArmedOrder, change_arms, forget, insert_terms
+from db.subscription import AfterCommit
 from domain.events import (
     OrderArmed,
     OrderCancelled,
@@ -43,7 +45,12 @@ class ArmedOrdersProjection:
     name = "armed_orders"
     event_types: Sequence[str] | None = tuple(kind.__name__ for kind in _TYPES)
 
-    async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> None:
+    def __init__(self) -> None:
+        # Set once an arm is committed: the trigger evaluator, idle while nothing is
+        # armed, looks at once.
+        self.armed = asyncio.Event()
+
+    async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> AfterCommit | None:
         terms: list[ArmedOrder] = []
         changes: dict[str, ArmChange] = {}
         finished: set[str] = set()
@@ -58,8 +65,16 @@ class ArmedOrdersProjection:
                 case _ if isinstance(event, _FINAL):
                     finished.add(order_id)
         await insert_terms(conn, [t for t in terms if t.order_id not in finished])
-        await change_arms(conn, [c for c in changes.values() if c.order_id not in finished])
+        arms = [c for c in changes.values() if c.order_id not in finished]
+        await change_arms(conn, arms)
         await forget(conn, sorted(finished))
+        if not any(change.armed for change in arms):
+            return None
+
+        async def say_armed() -> None:
+            self.armed.set()
+
+        return say_armed
 
 
 def _terms(event: OrderSubmitted) -> ArmedOrder:

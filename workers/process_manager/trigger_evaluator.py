@@ -15,7 +15,6 @@ never fire an arm twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,12 +73,18 @@ class TriggerEvaluator:
         max_legs: int,
         interval_s: float,
         clock: Clock = wall_clock,
+        idle_s: float | None = None,
+        armed: asyncio.Event | None = None,
     ) -> None:
         self._pool = pool
         self._store = store
         self._quotes = quotes
         self._max_legs = max_legs
         self._interval_s = interval_s
+        # With nothing armed there is no slot to watch: it looks every `idle_s`, or at
+        # once when `armed` (set by the projection after it commits an arm) says so.
+        self._armed = armed
+        self._idle_s = max(interval_s, idle_s or 0) if armed else interval_s
         self._clock = clock
         self._fired: dict[str, int] = {}  # order -> arm fired, until the table shows it
         self._directions: list[tuple[str, str]] = []  # with armed orders, at the last slot
@@ -90,17 +95,30 @@ class TriggerEvaluator:
         """Look every `interval_s` while `active` (this process's projection holds its
         lock, so its table is current), until `stop`."""
         while not stop.is_set():
+            busy = True
             if active.is_set():
                 try:
-                    await self.look()
+                    busy = await self.look()
                 except Exception:
                     log.exception("trigger evaluation failed; looking again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval_s)
+            await self._pause(stop, self._interval_s if busy else self._idle_s)
 
-    async def look(self) -> None:
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
+        woken = [asyncio.ensure_future(stop.wait())]
+        if self._armed is not None:
+            woken.append(asyncio.ensure_future(self._armed.wait()))
+        try:
+            await asyncio.wait(woken, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in woken:
+                waiting.cancel()
+        if self._armed is not None:
+            self._armed.clear()
+
+    async def look(self) -> bool:
         """Expire what is due; on a new slot, fire what the market meets. Between slots
-        a look costs one quote (is there a new slot?) and one index scan (expiries)."""
+        a look costs one quote (is there a new slot?) and one index scan (expiries).
+        False when nothing is armed (nothing to watch until an arm)."""
         now = self._clock()
         async with self._pool.connection() as conn:
             due = await armed_orders.expired(conn, now, MAX_EXPIRIES)
@@ -109,14 +127,14 @@ class TriggerEvaluator:
         if due:
             await asyncio.gather(*(self._expire(order, now) for order in due))
         if not self._directions:
-            return
+            return bool(due)
         first = await self._probe(self._directions[0])
         if first.slot <= self.figures.last_slot:
-            return  # the same slot: the market has not moved
+            return True  # the same slot: the market has not moved
         async with self._pool.connection() as conn:
             self._directions = directions = await armed_orders.armed_directions(conn, DIRECTIONS)
         if not directions:
-            return
+            return bool(due)
         probes = await asyncio.gather(*(self._probe(d) for d in directions))
         self.figures.last_slot = max(p.slot for p in probes)
         self.figures.slots += 1
@@ -127,6 +145,7 @@ class TriggerEvaluator:
         self._fired = {o.order_id: g for o in found if (g := self._fired.get(o.order_id))}
         if fresh:
             await self._fire_met(fresh)
+        return True
 
     async def _probe(self, direction: tuple[str, str]) -> Probe:
         return await probe(
