@@ -91,11 +91,14 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
         chain.launches,
         interval_s=settings.pool_watch_poll_ms / 1000,
     )
+    matcher = SniperMatcher(build_event_store(pool, CommitNudger(wake_ups)))
     snipers = SubscriptionRunner(
         settings.database_url,
         build_event_store(pool),
-        SniperMatcher(build_event_store(pool, CommitNudger(wake_ups))),
+        matcher,
         poll_interval_s=settings.dispatch_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
+        waiter=listener.waiter(),
         connect_options=options,
     )
     buyer = SniperBuyer(
@@ -104,6 +107,8 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
         chain.quotes,
         chain.launches,
         interval_s=settings.trigger_poll_ms / 1000,
+        idle_s=settings.idle_poll_ms / 1000,
+        buying=matcher.buying,
     )
     # `up` says the evaluator is ready once its projection holds its lock.
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))

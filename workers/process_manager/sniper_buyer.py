@@ -17,7 +17,6 @@ program would refuse it there (`NotApproved`), paying the fee for nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,12 +67,18 @@ class SniperBuyer:
         *,
         interval_s: float,
         clock: Clock = wall_clock,
+        idle_s: float | None = None,
+        buying: asyncio.Event | None = None,
     ) -> None:
         self._pool = pool
         self._store = store
         self._quotes = quotes
         self._feed = feed
         self._interval_s = interval_s
+        # With no sniper waiting for its buy and none to expire it looks every `idle_s`,
+        # or at once when `buying` (set by the matcher after a match commits) says so.
+        self._buying = buying
+        self._idle_s = max(interval_s, idle_s or 0) if buying else interval_s
         self._clock = clock
         self._fired: dict[str, int] = {}  # order -> arm fired, until the table shows it
         self._quoted_slot: dict[str, int] = {}  # pool -> the last slot it was quoted at
@@ -82,15 +87,29 @@ class SniperBuyer:
     async def run(self, stop: asyncio.Event, active: Gate) -> None:
         """Look every `interval_s` while `active`, until `stop`."""
         while not stop.is_set():
+            busy = True
             if active.is_set():
                 try:
-                    await self.look()
+                    busy = await self.look()
                 except Exception:
                     log.exception("sniper buy failed; looking again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval_s)
+            await self._pause(stop, self._interval_s if busy else self._idle_s)
 
-    async def look(self) -> None:
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
+        woken = [asyncio.ensure_future(stop.wait())]
+        if self._buying is not None:
+            woken.append(asyncio.ensure_future(self._buying.wait()))
+        try:
+            await asyncio.wait(woken, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in woken:
+                waiting.cancel()
+        if self._buying is not None:
+            self._buying.clear()
+
+    async def look(self) -> bool:
+        """Expire what is due and fire the buys due now; False when no sniper waits for
+        its buy and none expired (nothing to watch until a match)."""
         now = self._clock()
         async with self._pool.connection() as conn:
             due = await armed_snipers.expired(conn, now, MAX_EXPIRIES)
@@ -108,6 +127,7 @@ class SniperBuyer:
         fires = [fire for group in found for fire in group]
         if fires:
             await self._fire(fires)
+        return bool(waiting or due)
 
     async def _due(self, pool: str, snipers: list[ArmedSniper]) -> list[Fire]:
         """The buys of `pool`'s snipers that are due at the chain's slot now."""

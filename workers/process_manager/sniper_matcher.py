@@ -18,6 +18,7 @@ judges the pool again, and the command ids absorb what was already recorded.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from psycopg import AsyncConnection
 from commands.match_launch import match_launch
 from commands.ports import EventStore
 from db import armed_snipers
+from db.subscription import AfterCommit
 from domain.events import (
     OrderArmed,
     OrderCancelled,
@@ -67,20 +69,29 @@ class SniperMatcher:
         self._clock = clock
         self.matched = 0  # snipers this matcher matched first
         self.skipped = 0
+        # Set once a batch that gave a sniper a buy to wait for committed: the buyer,
+        # idle while none waits, looks at once.
+        self.buying = asyncio.Event()
 
-    async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> None:
+    async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> AfterCommit | None:
+        buys = False
         for recorded in events:
             if recorded.stream_id.startswith(POOL_STREAM_PREFIX):
                 await self._judge(conn, decode_launch(recorded.data))
             elif recorded.stream_id.startswith(ORDER_STREAM_PREFIX):
-                await self._order_event(conn, recorded)
+                buys = await self._order_event(conn, recorded) or buys
+        return self._wake_buyer if buys else None
 
-    async def _order_event(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+    async def _wake_buyer(self) -> None:
+        self.buying.set()
+
+    async def _order_event(self, conn: AsyncConnection, recorded: RecordedEvent) -> bool:
+        """Apply one order event; True when it gives a matched sniper a buy to wait for."""
         try:
             event = decode_event(recorded.event_type, recorded.data)
         except (KeyError, msgspec.ValidationError):
             log.warning("undecodable event skipped", extra={"event_id": recorded.event_id})
-            return
+            return False
         order_id = order_id_of(recorded.stream_id)
         match event:
             case OrderSubmitted(sniper=terms) if terms is not None:
@@ -95,6 +106,7 @@ class SniperMatcher:
                 )
             case OrderArmed(generation=generation) | OrderRearmed(generation=generation):
                 await armed_snipers.arm(conn, order_id, generation)
+                return isinstance(event, OrderRearmed)
             case PoolMatched():
                 await armed_snipers.matched(
                     conn,
@@ -105,10 +117,12 @@ class SniperMatcher:
                     event.open_time,
                     event.slot,
                 )
+                return True
             case TriggerFired(generation=generation):
                 await armed_snipers.fired(conn, order_id, generation)
             case _ if isinstance(event, _FINAL):
                 await armed_snipers.forget(conn, order_id)
+        return False
 
     async def _judge(self, conn: AsyncConnection, launch: PoolLaunched) -> None:
         token_in = _SYMBOL_OF_MINT.get(launch.quote_mint)
