@@ -206,7 +206,8 @@ def show(result: SniperResult) -> None:
     print(
         f"sniper: {result.snipers} snipers, {result.launches} launches at 400 ms slots, crowd"
         f" on, priority fee {result.priority_fee}: {result.matched} matched,"
-        f" {result.confirmed} confirmed; detection p50 {result.detection.p50_ms:.0f} ms /"
+        f" {result.confirmed} confirmed; detection (over the {result.detection.count} pools"
+        f" that matched) p50 {result.detection.p50_ms:.0f} ms /"
         f" p99 {result.detection.p99_ms:.0f} ms ({result.detection_slots_p99:.2f} slots);"
         f" landing - open p50 {landing.p50_ms:.0f} / p99 {landing.p99_ms:.0f} slots,"
         f" {100 * result.within_one_slot:.1f} % within one slot of the open;"

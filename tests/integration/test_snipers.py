@@ -20,6 +20,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from commands.match_launch import match_launch
+from commands.ports import LaunchFeed
 from commands.route_and_send import route_and_send
 from commands.step_context import ExecutionPolicy, StepContext
 from commands.submit_order import submit_order
@@ -65,6 +66,12 @@ class Rig:
     buyer: SniperBuyer
     runners: tuple[SubscriptionRunner, ...]
     ctx: StepContext
+    pool: AsyncConnectionPool[AsyncConnection]
+    feed: LaunchFeed
+
+    def another_buyer(self) -> SniperBuyer:
+        """A second buyer on the same chain and store (two evaluators at once)."""
+        return SniperBuyer(self.pool, self.store, self.ctx.quotes, self.feed, interval_s=0.01)
 
     async def caught_up(self) -> None:
         # Each runner reads only its own event types: its position stops at the last one.
@@ -133,7 +140,8 @@ async def rig(
     buyer = SniperBuyer(pool, store, clients.quotes, clients.launches, interval_s=0.01)
     ctx = StepContext(store, clients.rpc, clients.quotes, clients.wallet, ExecutionPolicy())
     try:
-        yield Rig(simulator, store, PoolWatcher(pool, store, clients.launches), buyer, runners, ctx)
+        watcher = PoolWatcher(pool, store, clients.launches)
+        yield Rig(simulator, store, watcher, buyer, runners, ctx, pool, clients.launches)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
@@ -256,9 +264,7 @@ async def test_a_launch_judged_again_and_two_buyers_record_each_step_once(rig: R
     }
     kinds = [type(e).__name__ for e in await rig.events(skipping)]
     assert kinds.count("PoolSkipped") == 1
-    second = SniperBuyer(
-        rig.buyer._pool, rig.store, rig.buyer._quotes, rig.buyer._feed, interval_s=0.01
-    )
+    second = rig.another_buyer()
     await asyncio.gather(rig.buyer.look(), second.look())
     await asyncio.gather(rig.buyer.look(), second.look())
     assert len(await rig.fired(order_id)) == 1
