@@ -49,7 +49,9 @@ async def submit(
     base = f"/api/orders/{outcome.order_id}"
     accepted = SubmitAccepted(
         order_id=outcome.order_id,
-        status=OrderStatus.PENDING if command.limit_amount_out is None else OrderStatus.ARMED,
+        status=OrderStatus.PENDING
+        if command.limit_amount_out is None and command.sniper is None
+        else OrderStatus.ARMED,
         links=OrderLinks(self=base, events=f"{base}/events", stream=f"{base}/stream"),
         warnings=await limit_warnings(services.quotes, command),
     )

@@ -15,7 +15,7 @@ from api.schemas import EventView, RouteLegView, VenueQuoteView
 from domain.amounts import format_amount
 from domain.events import Quote, RouteLeg
 from domain.records import RecordedEvent
-from domain.tokens import Token, token_by_symbol
+from domain.tokens import Token, order_token, token_by_symbol
 
 INPUT_AMOUNT_FIELDS = frozenset({"amountIn", "feeAmount"})
 OUTPUT_AMOUNT_FIELDS = frozenset(
@@ -34,7 +34,8 @@ def pair_of_submission(event: RecordedEvent) -> OrderPair | None:
     if event.event_type != "OrderSubmitted":
         return None
     data = msgspec.json.decode(event.data)
-    return OrderPair(token_by_symbol(data["tokenIn"]), token_by_symbol(data["tokenOut"]))
+    # A sniper names no tokenOut: its launched token's amounts stay atomic in events.
+    return OrderPair(token_by_symbol(data["tokenIn"]), order_token(data["tokenOut"], 0))
 
 
 def present_event(event: RecordedEvent, pair: OrderPair | None) -> EventView:

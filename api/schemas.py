@@ -21,12 +21,19 @@ class SubmitOrderBody(Camel, forbid_unknown_fields=True):
 
     type: str
     token_in: str
-    token_out: str
     amount_in: msgspec.Raw
+    token_out: str = ""  # a sniper order names none: it buys the launched token
     slippage_bps: Annotated[int, msgspec.Meta(ge=0, le=MAX_SLIPPAGE_BPS)] | None = None
     limit_price: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
     min_amount_out: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
     expires_at: datetime | None = None
+    # Sniper orders (API.md "Sniper orders"); amounts raw, as above.
+    target: dict[str, Any] | None = None
+    filters: dict[str, msgspec.Raw] | None = None
+    max_price: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    delay_slots: int | None = None
+    priority_fee: int | None = None
+    exit: dict[str, Any] | None = None
 
 
 class OrderLinks(Camel):

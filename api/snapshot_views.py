@@ -7,11 +7,13 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+import msgspec
+
 from api.presenting import OrderPair, present_legs, present_quotes
 from api.schemas import Camel, RouteLegView, VenueQuoteView
 from domain.amounts import format_amount
-from domain.order_state import OrderState
-from domain.tokens import Token, token_by_symbol
+from domain.order_state import OrderState, order_tokens
+from domain.tokens import Token
 from projections.rows import chosen_venue
 from projections.snapshot import OrderSnapshot
 
@@ -22,6 +24,16 @@ class TriggerQuoteView(Camel):
     expected_amount_out: str
     price_impact: str
     route: list[RouteLegView]
+
+
+class MatchedPoolView(Camel):
+    """The pool a sniper matched: where, when, and each filter's verdict."""
+
+    pool: str
+    venue: str
+    slot: int | None
+    open_time: int | None
+    verdicts: list[dict[str, Any]]
 
 
 class OrderSnapshotView(Camel):
@@ -55,6 +67,16 @@ class OrderSnapshotView(Camel):
     trigger_quote: TriggerQuoteView | None = None
     filled_after_expiry: bool | None = None
     cancel_requested: bool = False  # a cancel waits for a sent transaction to end
+    # Sniper orders (null for the others).
+    target: dict[str, str] | None = None
+    filters: dict[str, Any] | None = None
+    max_price: str | None = None
+    delay_slots: int | None = None
+    priority_fee: int | None = None
+    matched_pool: MatchedPoolView | None = None
+    entry_price: str | None = None  # tokenIn paid per launched token
+    pools_skipped: int | None = None
+    last_skipped: dict[str, str] | None = None
 
 
 class OrderPage(Camel):
@@ -64,7 +86,7 @@ class OrderPage(Camel):
 
 def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
     state = snapshot.state
-    token_in, token_out = token_by_symbol(state.token_in), token_by_symbol(state.token_out)
+    token_in, token_out = order_tokens(state)
     pair = OrderPair(token_in, token_out)
     return OrderSnapshotView(
         order_id=state.order_id,
@@ -94,7 +116,52 @@ def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
         updated_at=snapshot.updated_at,
         cancel_requested=state.cancel_requested,
         **_limit_fields(state, pair),
+        **_sniper_fields(state, pair),
     )
+
+
+def _sniper_fields(state: OrderState, pair: OrderPair) -> dict[str, Any]:
+    terms = state.sniper
+    if terms is None:
+        return {}
+    target = {"mint": terms.target_mint} if terms.target_mint else None
+    if terms.target_creator:
+        target = {"creator": terms.target_creator}
+    filters = msgspec.to_builtins(terms)
+    for key in ("targetMint", "targetCreator", "maxPrice", "delaySlots", "priorityFee"):
+        filters.pop(key, None)
+    for key in ("minLiquidity", "maxLiquidity"):
+        if key in filters:
+            filters[key] = format_amount(filters[key], pair.token_in)
+    filters.setdefault("requireMintRenounced", False)
+    filters.setdefault("requireNotFreezable", True)
+    matched = None
+    if state.matched_pool is not None:
+        matched = MatchedPoolView(
+            pool=state.matched_pool,
+            venue=state.matched_venue or "",
+            slot=state.match_slot,
+            open_time=state.pool_open_time,
+            verdicts=[msgspec.to_builtins(v) for v in state.match_verdicts],
+        )
+    skipped = None
+    if state.last_skipped_pool is not None:
+        skipped = {"pool": state.last_skipped_pool, "filter": state.last_skipped_filter or ""}
+    entry = executed_price(state.amount_out or 0, state.amount_in, pair.token_out, pair.token_in)
+    return {
+        "expires_at": state.expires_at,
+        "triggered_at": state.triggered_at,
+        "trigger_slot": state.trigger_slot,
+        "target": target,
+        "filters": filters,
+        "max_price": terms.max_price,
+        "delay_slots": terms.delay_slots,
+        "priority_fee": terms.priority_fee,
+        "matched_pool": matched,
+        "entry_price": entry if state.amount_out else None,
+        "pools_skipped": state.pools_skipped,
+        "last_skipped": skipped,
+    }
 
 
 def _limit_fields(state: OrderState, pair: OrderPair) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from api.services import EventLog
 from commands.submit_order import SubmitOutcome, submit_command_id, submit_order
 from domain.commands import SubmitOrder
 from domain.errors import InvalidField
+from domain.sniper_terms import SniperFields
 from domain.submission import LimitFields, parse_submission
 
 Body = TypeVar("Body", bound=SubmitOrderBody)
@@ -73,6 +74,14 @@ def new_order(body: SubmitOrderBody, now: datetime | None = None) -> SubmitOrder
         min_amount_out=_optional_amount(body.min_amount_out, "minAmountOut"),
         expires_at=body.expires_at,
     )
+    sniper = SniperFields(
+        target=body.target,
+        filters=None if body.filters is None else _filters(body.filters),
+        max_price=_optional_amount(body.max_price, "maxPrice"),
+        delay_slots=body.delay_slots,
+        priority_fee=body.priority_fee,
+        exit=body.exit,
+    )
     return parse_submission(
         order_id=str(uuid.uuid4()),
         order_type=body.type,
@@ -81,8 +90,20 @@ def new_order(body: SubmitOrderBody, now: datetime | None = None) -> SubmitOrder
         amount_in=_amount_of(body.amount_in, "amountIn"),
         slippage_bps=body.slippage_bps,
         limit=limit,
+        sniper=sniper,
         now=now or datetime.now(UTC),
     )
+
+
+def _filters(raw: dict[str, msgspec.Raw]) -> dict[str, object]:
+    """A sniper's filters: liquidity bounds read exactly (never via a float), the rest
+    as JSON values the domain checks."""
+    return {
+        name: _amount_of(value, f"filters.{name}")
+        if name in ("minLiquidity", "maxLiquidity")
+        else msgspec.json.decode(bytes(value))
+        for name, value in raw.items()
+    }
 
 
 def _optional_amount(raw: msgspec.Raw, field: str) -> str | Decimal | None:

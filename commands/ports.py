@@ -109,6 +109,11 @@ class LaunchFeed(Protocol):
 
     async def slot(self) -> int: ...
 
+    async def block_time(self, slot: int) -> int | None:
+        """The unix time of a produced slot's block (`getBlockTime`); None when the node
+        has no block for it (skipped, or not produced yet)."""
+        ...
+
 
 class TransactionBuilder(Protocol):
     """The wallet: builds the swap's transaction and signs it."""

@@ -21,10 +21,9 @@ from commands.transactions import send_and_mark, sign_command
 from domain.commands import FailAttempt, SelectRoute, StartRouting
 from domain.errors import InvalidTransition
 from domain.events import OrderEvent
-from domain.order_state import OrderState, evolve
+from domain.order_state import OrderState, evolve, order_tokens
 from domain.routing import NoRoute, PriceImpactTooHigh, RoutePlan
 from domain.status import OrderStatus
-from domain.tokens import token_by_symbol
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +79,7 @@ async def _route_events(
         try:
             plan = await plan_route(
                 ctx.quotes,
-                token_by_symbol(state.token_in),
-                token_by_symbol(state.token_out),
+                *order_tokens(state),
                 state.amount_in,
                 state.slippage_bps,
                 ctx.policy.ladder_steps,

@@ -23,9 +23,8 @@ from commands.ports import RpcNode, VenueRejected
 from commands.step_context import StepContext
 from domain.commands import MarkSent, SignTransaction
 from domain.events import RouteLeg
-from domain.order_state import OrderState, leg_minimums, swap_minimum
+from domain.order_state import OrderState, leg_minimums, order_tokens, swap_minimum
 from domain.routing import VenueUnavailable
-from domain.tokens import token_by_symbol
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +57,12 @@ async def sign_command(
     chain refuses the whole transaction when any leg returns less."""
     minimum = swap_minimum(state, sum(leg.amount_out for leg in legs))
     minimums = leg_minimums([leg.amount_out for leg in legs], minimum)
+    token_in, token_out = order_tokens(state)
+    # A sniper pays its own priority fee (API.md), the others the engine's.
+    fee = state.sniper.priority_fee if state.sniper is not None else None
     swap = SwapRequest(
-        input_mint=token_by_symbol(state.token_in).mint,
-        output_mint=token_by_symbol(state.token_out).mint,
+        input_mint=token_in.mint,
+        output_mint=token_out.mint,
         legs=tuple(
             SwapLeg(
                 pool=leg.pool,
@@ -70,7 +72,7 @@ async def sign_command(
             )
             for leg, leg_minimum in zip(legs, minimums, strict=True)
         ),
-        compute_unit_price=ctx.policy.compute_unit_price,
+        compute_unit_price=ctx.policy.compute_unit_price if fee is None else fee,
         memo=order_memo(state.order_id),
     )
     signed = await ctx.wallet.build(swap, latest)

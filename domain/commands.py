@@ -11,6 +11,8 @@ from datetime import datetime
 import msgspec
 
 from domain.events import Quote, RouteLeg, TriggerQuote
+from domain.launches import PoolLaunched
+from domain.sniper_terms import SniperTerms
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,6 +29,15 @@ class SubmitOrder(Command, frozen=True):
     limit_amount_out: int | None = None  # limit orders (domain.submission fills these)
     limit_price: str | None = None
     expires_at: datetime | None = None
+    sniper: SniperTerms | None = None  # sniper orders (token_out is "" until a match)
+
+
+class MatchPool(Command, frozen=True):
+    """A new pool the watcher recorded, for arm `generation` of a sniper order to judge."""
+
+    generation: int
+    launch: PoolLaunched
+    now: datetime
 
 
 class FireTrigger(Command, frozen=True):
@@ -98,6 +109,7 @@ class FailOrder(Command, frozen=True):
 
 OrderCommand = (
     SubmitOrder
+    | MatchPool
     | FireTrigger
     | ExpireOrder
     | CancelOrder

@@ -12,6 +12,8 @@ from datetime import datetime
 
 import msgspec
 
+from domain.sniper_terms import FilterVerdict, SniperTerms
+
 
 class Fact(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """Shared options of every value stored inside an event."""
@@ -54,6 +56,8 @@ class OrderSubmitted(Event, frozen=True, omit_defaults=True):  # market orders: 
     limit_amount_out: int | None = None
     limit_price: str | None = None
     expires_at: datetime | None = None
+    # Sniper orders: what they wait for (`token_out` is "" until a pool matches).
+    sniper: SniperTerms | None = None
 
 
 class OrderArmed(Event, frozen=True):
@@ -76,6 +80,30 @@ class TriggerFired(Event, frozen=True):
     slot: int
     quote: TriggerQuote
     fired_at: datetime
+
+
+class PoolSkipped(Event, frozen=True):
+    """A sniper's target pool failed a filter: recorded, and the order stays armed."""
+
+    pool: str
+    slot: int
+    filter: str  # the first filter that refused it
+    verdicts: tuple[FilterVerdict, ...]
+
+
+class PoolMatched(Event, frozen=True):
+    """A sniper's first pool that passed every filter: the order buys its token from
+    the first slot at or after the pool's open plus `delaySlots` (the evaluator fires
+    it there, `TriggerFired`)."""
+
+    generation: int
+    pool: str
+    venue: str
+    slot: int  # the creation's slot
+    token_out: str  # the launched mint
+    token_out_decimals: int
+    open_time: int  # the chain's unix time from which the pool trades
+    verdicts: tuple[FilterVerdict, ...]
 
 
 class OrderRearmed(Event, frozen=True):
@@ -158,6 +186,8 @@ OrderEvent = (
     OrderSubmitted
     | OrderArmed
     | TriggerFired
+    | PoolSkipped
+    | PoolMatched
     | OrderRearmed
     | OrderExpired
     | CancelRequested
@@ -177,6 +207,8 @@ EVENT_TYPES: dict[str, type[OrderEvent]] = {
         OrderSubmitted,
         OrderArmed,
         TriggerFired,
+        PoolSkipped,
+        PoolMatched,
         OrderRearmed,
         OrderExpired,
         CancelRequested,

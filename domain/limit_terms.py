@@ -56,7 +56,7 @@ def parse_limit_terms(
     if amount_out > U64_MAX:
         field = "limitPrice" if limit_price is not None else "minAmountOut"
         raise InvalidField(field, f"asks for more {token_out.symbol} than any swap can return")
-    return LimitTerms(amount_out, shown, _expiry(expires_at, now))
+    return LimitTerms(amount_out, shown, check_expiry(expires_at, now))
 
 
 def _amount_at_price(price: Decimal, amount_in: int, token_in: Token, token_out: Token) -> int:
@@ -66,7 +66,8 @@ def _amount_at_price(price: Decimal, amount_in: int, token_in: Token, token_out:
     return max(1, whole)
 
 
-def _expiry(expires_at: datetime | None, now: datetime) -> datetime:
+def check_expiry(expires_at: datetime | None, now: datetime) -> datetime:
+    """`expiresAt` checked (timezone, future, at most 30 days), or its default."""
     if expires_at is None:
         return now + DEFAULT_LIFETIME
     if expires_at.tzinfo is None:

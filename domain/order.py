@@ -20,6 +20,7 @@ from domain.commands import (
     FailOrder,
     FireTrigger,
     MarkSent,
+    MatchPool,
     OrderCommand,
     SelectRoute,
     SignTransaction,
@@ -49,7 +50,7 @@ def decide(state: OrderState | None, command: OrderCommand) -> list[OrderEvent]:
         if state is not None:
             raise InvalidTransition(state.status, "SubmitOrder")
         submitted = OrderSubmitted(**msgspec.structs.asdict(command))
-        if command.limit_amount_out is None:
+        if command.limit_amount_out is None and command.sniper is None:
             return [submitted]
         return [submitted, OrderArmed(generation=1)]
     if state is None:
@@ -61,6 +62,8 @@ def decide(state: OrderState | None, command: OrderCommand) -> list[OrderEvent]:
             return waiting.cancel(state, command)
         case FireTrigger():
             return waiting.fire(state, command)
+        case MatchPool():
+            return waiting.match(state, command)
         case ExpireOrder():
             return waiting.expire(state, command)
     if _is_stale(state, command):
@@ -106,7 +109,9 @@ def _is_allowed(state: OrderState, command: OrderCommand) -> bool:
     match command:
         case StartRouting(attempt=attempt):
             if status == OrderStatus.TRIGGERED:  # a limit order fired: its next attempt
-                return attempt == attempts + 1
+                # (a sniper that matched its pool routes only once its buy was fired)
+                fired = state.sniper is None or state.fired_generation == state.generation
+                return fired and attempt == attempts + 1
             if state.waits_for_trigger:
                 return False  # it routes only once its trigger fired
             first = status == OrderStatus.PENDING and attempt == 1

@@ -22,6 +22,8 @@ from domain.events import (
     OrderFailed,
     OrderRearmed,
     OrderSubmitted,
+    PoolMatched,
+    PoolSkipped,
     Quote,
     RouteLeg,
     RouteSelected,
@@ -31,7 +33,9 @@ from domain.events import (
     TriggerFired,
     TriggerQuote,
 )
+from domain.sniper_terms import FilterVerdict, SniperTerms, max_price_minimum
 from domain.status import FINAL_STATUSES, OrderStatus
+from domain.tokens import Token, order_token, token_by_symbol
 
 BPS = 10_000
 
@@ -70,6 +74,19 @@ class OrderState(msgspec.Struct, frozen=True, kw_only=True):
     failed_executions: int = 0  # attempts whose transaction was signed, then failed
     filled_after_expiry: bool = False
     cancel_requested: bool = False
+    # Sniper orders: their terms, the pools their filters refused, the pool they matched
+    # (its launched token is then `token_out`) and the arm whose buy was fired.
+    sniper: SniperTerms | None = None
+    pools_skipped: int = 0
+    last_skipped_pool: str | None = None
+    last_skipped_filter: str | None = None
+    matched_pool: str | None = None
+    matched_venue: str | None = None
+    match_slot: int | None = None
+    match_verdicts: tuple[FilterVerdict, ...] = ()
+    token_out_decimals: int = 0
+    pool_open_time: int | None = None
+    fired_generation: int = 0
     version: int = 0
 
     @property
@@ -78,8 +95,15 @@ class OrderState(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def waits_for_trigger(self) -> bool:
-        """A limit order: it is armed before it routes, and re-armed after a failure."""
-        return self.limit_amount_out is not None
+        """A limit or sniper order: it is armed before it routes, and re-armed after a
+        failure."""
+        return self.limit_amount_out is not None or self.sniper is not None
+
+    @property
+    def awaits_buy(self) -> bool:
+        """A sniper matched its pool and waits for the slot (and price) of its buy."""
+        waiting = self.status in (OrderStatus.TRIGGERED, OrderStatus.ARMED)
+        return waiting and self.matched_pool is not None and self.fired_generation < self.generation
 
     @property
     def in_flight(self) -> bool:
@@ -93,9 +117,24 @@ def min_amount_out(expected_amount_out: int, slippage_bps: int) -> int:
     return expected_amount_out * (BPS - slippage_bps) // BPS
 
 
+def order_tokens(state: OrderState) -> tuple[Token, Token]:
+    """The tokens the order spends and buys (a sniper's launched token once matched)."""
+    return token_by_symbol(state.token_in), order_token(state.token_out, state.token_out_decimals)
+
+
+def sniper_minimum(state: OrderState) -> int:
+    """The least a matched sniper accepts for its whole amount: `maxPrice`'s (0: none)."""
+    assert state.sniper is not None
+    token_in = token_by_symbol(state.token_in)
+    return max_price_minimum(state.sniper, state.amount_in, token_in, state.token_out_decimals)
+
+
 def swap_minimum(state: OrderState, expected_amount_out: int) -> int:
     """The on-chain minimum of the order's swap: from the quote for a market order; from
-    the limit for a limit order (API.md: `minAmountOut * (1 - slippageBps / 10^4)`)."""
+    the limit for a limit order (API.md: `minAmountOut * (1 - slippageBps / 10^4)`); for
+    a sniper the quote's, tightened by `maxPrice`."""
+    if state.sniper is not None:
+        return max(min_amount_out(expected_amount_out, state.slippage_bps), sniper_minimum(state))
     base = state.limit_amount_out if state.limit_amount_out is not None else expected_amount_out
     return min_amount_out(base, state.slippage_bps)
 
@@ -125,8 +164,26 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
     match event:
         case OrderArmed(generation=generation):
             return {"status": OrderStatus.ARMED, "generation": generation}
+        case PoolSkipped():
+            return {
+                "pools_skipped": state.pools_skipped + 1,
+                "last_skipped_pool": event.pool,
+                "last_skipped_filter": event.filter,
+            }
+        case PoolMatched():
+            return {
+                "status": OrderStatus.TRIGGERED,
+                "matched_pool": event.pool,
+                "matched_venue": event.venue,
+                "match_slot": event.slot,
+                "match_verdicts": event.verdicts,
+                "token_out": event.token_out,
+                "token_out_decimals": event.token_out_decimals,
+                "pool_open_time": event.open_time,
+            }
         case TriggerFired():
             return {
+                "fired_generation": event.generation,
                 "status": OrderStatus.TRIGGERED,
                 "trigger_slot": event.slot,
                 "triggered_at": event.fired_at,

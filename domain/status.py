@@ -13,7 +13,7 @@ class OrderStatus(StrEnum):
     RETRYING = "retrying"
     CONFIRMED = "confirmed"
     FAILED = "failed"
-    # Limit orders wait in these (sniper orders, not accepted yet, will too).
+    # Limit and sniper orders wait in these.
     ARMED = "armed"
     TRIGGERED = "triggered"
     EXPIRED = "expired"
@@ -25,4 +25,4 @@ FINAL_STATUSES = frozenset(
 )
 
 ORDER_TYPES = ("market", "limit", "sniper")
-ACCEPTED_ORDER_TYPES = ("market", "limit")
+ACCEPTED_ORDER_TYPES = ("market", "limit", "sniper")

@@ -47,6 +47,13 @@ def token_by_symbol(symbol: str) -> Token:
     return _BY_SYMBOL[symbol]
 
 
+def order_token(name: str, decimals: int) -> Token:
+    """An order's token by what the order records: a known token's symbol, or the mint
+    of a launched token (not in the universe; a sniper learns it, and its `decimals`,
+    from the pool it matched)."""
+    return _BY_SYMBOL.get(name) or Token(name, name, decimals)
+
+
 def require_pair(token_in: Token, token_out: Token) -> None:
     """Refuse a pair no venue lists, so no order is accepted that can never route."""
     if token_in == token_out:

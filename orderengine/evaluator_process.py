@@ -1,7 +1,9 @@
 """Wiring of the trigger evaluator's process: the armed-orders projection (one active,
 by its advisory lock) and the evaluator that looks at every slot while it is active;
 the launched-pools projection (its own lock) and the pool watcher, which finds new pools
-on the chain while that one is active."""
+on the chain while that one is active; the sniper matcher (its own lock), which judges
+each new pool for the armed snipers, and the sniper buyer, which fires their buys at the
+pool's open plus their delay while the matcher is active."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from orderengine.settings import EngineSettings
 from workers.process_manager.armed_orders_projection import ArmedOrdersProjection
 from workers.process_manager.launched_pools_projection import LaunchedPoolsProjection
 from workers.process_manager.pool_watcher import PoolWatcher
+from workers.process_manager.sniper_buyer import SniperBuyer
+from workers.process_manager.sniper_matcher import SniperMatcher
 from workers.process_manager.trigger_evaluator import TriggerEvaluator
 
 log = logging.getLogger("orderengine.evaluator")
@@ -87,6 +91,25 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
         chain.launches,
         interval_s=settings.pool_watch_poll_ms / 1000,
     )
+    matcher = SniperMatcher(build_event_store(pool, CommitNudger(wake_ups)))
+    snipers = SubscriptionRunner(
+        settings.database_url,
+        build_event_store(pool),
+        matcher,
+        poll_interval_s=settings.dispatch_poll_ms / 1000,
+        idle_poll_s=settings.idle_poll_ms / 1000,
+        waiter=listener.waiter(),
+        connect_options=options,
+    )
+    buyer = SniperBuyer(
+        pool,
+        build_event_store(pool, CommitNudger(wake_ups)),
+        chain.quotes,
+        chain.launches,
+        interval_s=settings.trigger_poll_ms / 1000,
+        idle_s=settings.idle_poll_ms / 1000,
+        buying=matcher.buying,
+    )
     # `up` says the evaluator is ready once its projection holds its lock.
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
     try:
@@ -96,6 +119,8 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
             evaluator.run(stop, runner.active),
             launches.run_until_stopped(stop),
             watcher.run(stop, launches.active),
+            snipers.run_until_stopped(stop),
+            buyer.run(stop, snipers.active),
         )
     finally:
         announcing.cancel()

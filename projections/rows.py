@@ -15,6 +15,7 @@ import msgspec
 from domain.events import Quote, RouteLeg, TriggerQuote
 from domain.order_state import OrderState
 from domain.records import GlobalPosition
+from domain.sniper_terms import FilterVerdict, SniperTerms
 from domain.status import OrderStatus
 from projections.snapshot import OrderSnapshot
 
@@ -71,6 +72,17 @@ class Details(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
     filled_after_expiry: bool = False
     cancel_requested: bool = False
     transaction: str | None = None  # the signed attempt's wire bytes, base64
+    sniper: SniperTerms | None = None
+    pools_skipped: int = 0
+    last_skipped_pool: str | None = None
+    last_skipped_filter: str | None = None
+    matched_pool: str | None = None
+    matched_venue: str | None = None
+    match_slot: int | None = None
+    match_verdicts: tuple[FilterVerdict, ...] = ()
+    token_out_decimals: int = 0
+    pool_open_time: int | None = None
+    fired_generation: int = 0
 
 
 _DETAILS = Details.__struct_fields__

@@ -20,6 +20,8 @@ from domain.events import (
     OrderFailed,
     OrderRearmed,
     OrderSubmitted,
+    PoolMatched,
+    PoolSkipped,
     RouteLeg,
     RouteSelected,
     RoutingStarted,
@@ -28,9 +30,9 @@ from domain.events import (
     TriggerFired,
     decode_event,
 )
-from domain.order_state import OrderState, evolve
+from domain.order_state import OrderState, evolve, order_tokens
 from domain.records import RecordedEvent
-from domain.tokens import Token, token_by_symbol
+from domain.tokens import Token
 
 
 def timeline(events: Sequence[RecordedEvent], at_version: int | None = None) -> list[str]:
@@ -50,7 +52,7 @@ def timeline(events: Sequence[RecordedEvent], at_version: int | None = None) -> 
 
 
 def _details(event: OrderEvent, state: OrderState) -> list[str]:
-    token_in, token_out = token_by_symbol(state.token_in), token_by_symbol(state.token_out)
+    token_in, token_out = order_tokens(state)
     match event:
         case OrderSubmitted():
             amount = format_amount(event.amount_in, token_in)
@@ -64,6 +66,14 @@ def _details(event: OrderEvent, state: OrderState) -> list[str]:
                     f"limit: at least {least} {token_out.symbol}, until {event.expires_at}"
                 )
             return lines
+        case PoolSkipped():
+            return [f"pool {event.pool} (slot {event.slot}) skipped: {event.filter} refused it"]
+        case PoolMatched():
+            verdicts = ", ".join(f"{v.filter} {v.seen} ok" for v in event.verdicts)
+            return [
+                f"matched pool {event.pool} ({event.venue}, slot {event.slot}): token"
+                f" {event.token_out}, opens at unix {event.open_time}; {verdicts or 'no filters'}"
+            ]
         case OrderArmed(generation=generation):
             return [f"armed (arm {generation}): waiting for a quote that meets the limit"]
         case TriggerFired():

@@ -31,6 +31,7 @@ METHOD_CLASS: dict[str, MethodClass] = {
     "getLatestBlockhash": "read",
     "getBlockHeight": "read",
     "getSlot": "read",
+    "getBlockTime": "read",
     "getHealth": "read",
     "getVersion": "read",
     "isBlockhashValid": "read",
@@ -116,6 +117,16 @@ class Rpc:
 
     def _getSlot(self, params: Params) -> object:  # noqa: N802
         return self.sim.chain.slot
+
+    def _getBlockTime(self, params: Params) -> object:  # noqa: N802
+        """A produced slot's unix time (the Clock sysvar's seconds); a slot not produced
+        yet is Solana's -32004, as a node answers for a block it does not have."""
+        slot = params[0] if params else None
+        if not isinstance(slot, int) or isinstance(slot, bool) or slot < 0:
+            raise invalid_params("getBlockTime takes a slot number")
+        if slot > self.sim.chain.slot:
+            raise RpcError(-32004, f"Block not available for slot {slot}")
+        return self.sim.chain.unix_time_at(slot)
 
     def _getHealth(self, params: Params) -> object:  # noqa: N802
         return "ok"

@@ -94,7 +94,7 @@ BAD_BODIES: list[tuple[str, Any, int, str]] = [
     ("pair without pool", ORDER | {"tokenIn": "JUP", "tokenOut": "SOL"}, 400, "tokenOut"),
     ("slippage below 0", ORDER | {"slippageBps": -1}, 400, "slippageBps"),
     ("slippage above 5000", ORDER | {"slippageBps": 5001}, 400, "slippageBps"),
-    ("sniper not yet", ORDER | {"type": "sniper"}, 400, "type"),
+    ("sniper with a tokenOut", ORDER | {"type": "sniper"}, 400, "tokenOut"),
     ("limit without a limit", LIMIT, 400, "limitPrice"),
     ("limit with both", LIMIT | {"limitPrice": "150", "minAmountOut": "225"}, 400, "limitPrice"),
     ("limitPrice zero", LIMIT | {"limitPrice": "0"}, 400, "limitPrice"),

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.commands import SubmitOrder
-from domain.errors import InvalidField, UnsupportedOrderType
+from domain.errors import InvalidField
 from domain.submission import LimitFields, parse_submission
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -59,9 +59,10 @@ def test_each_bad_field_is_named(overrides: dict[str, object], field: str, reaso
     assert reason in refused.value.reason
 
 
-def test_sniper_is_refused_until_supported() -> None:
-    with pytest.raises(UnsupportedOrderType, match="not supported yet"):
-        parse_submission(**submission(order_type="Sniper"))  # type: ignore[arg-type]
+def test_sniper_takes_no_token_out() -> None:
+    with pytest.raises(InvalidField) as refused:
+        parse_submission(**submission(order_type="Sniper"), now=NOW)  # type: ignore[arg-type]
+    assert refused.value.field == "tokenOut"
 
 
 def limit(**fields: object) -> SubmitOrder:

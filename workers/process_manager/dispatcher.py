@@ -51,6 +51,8 @@ from domain.events import (
     OrderFailed,
     OrderRearmed,
     OrderSubmitted,
+    PoolMatched,
+    PoolSkipped,
     RouteSelected,
     RoutingStarted,
     TransactionSent,
@@ -81,7 +83,7 @@ class Next(msgspec.Struct, frozen=True):
 
 def next_after(event: OrderEvent) -> Next | None:
     match event:
-        case OrderSubmitted(limit_amount_out=None):
+        case OrderSubmitted(limit_amount_out=None, sniper=None):
             return Next(step=None, attempt=1)
         case RoutingStarted(attempt=attempt):
             return Next(Step.ROUTE, attempt)
@@ -99,7 +101,7 @@ def next_after(event: OrderEvent) -> Next | None:
             return Next(step=None, attempt=generation)
         case OrderConfirmed() | OrderFailed() | OrderExpired() | OrderCancelled():
             return Next(step=None, final=True)
-        case OrderSubmitted() | OrderArmed() | OrderRearmed():
+        case OrderSubmitted() | OrderArmed() | OrderRearmed() | PoolSkipped() | PoolMatched():
             return Next(step=None, final=True)  # nothing in flight: not the dispatcher's
     return None  # AttemptFailed without retry: OrderFailed follows in the same append
 

@@ -27,6 +27,10 @@ PAGE = 1_000
 _TRANSACTION = {"encoding": "json", "commitment": "confirmed", "maxSupportedTransactionVersion": 0}
 
 
+# Solana's answers for a slot without a block: skipped, or not available (yet).
+BLOCK_NOT_AVAILABLE = (-32004, -32007, -32009)
+
+
 class _Created(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     pool: str
     base_mint: str
@@ -105,6 +109,15 @@ class LaunchFeedClient:
 
     async def slot(self) -> int:
         return int(await self._call("getSlot", [{"commitment": "confirmed"}]))
+
+    async def block_time(self, slot: int) -> int | None:
+        try:
+            answer = await self._call("getBlockTime", [slot])
+        except VenueRejected as error:
+            if error.status in BLOCK_NOT_AVAILABLE:
+                return None
+            raise
+        return None if answer is None else int(answer)
 
     async def _call(self, method: str, params: list[object]) -> Any:
         body = _encoder.encode({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})

@@ -1,0 +1,141 @@
+"""The sniper matcher: a checkpointed consumer of the log that keeps `armed_snipers`
+(db/armed_snipers.py) and judges every new pool against the snipers armed before it.
+
+    OrderSubmitted (sniper)          -> its row (unarmed)
+    OrderArmed(g), OrderRearmed(g)   -> arm g
+    PoolMatched                      -> the pool, its token and open time
+    TriggerFired(g)                  -> arm g's buy is fired
+    OrderConfirmed, OrderFailed,
+    OrderExpired, OrderCancelled     -> forgotten
+    PoolLaunched                     -> `commands.match_launch` for every unmatched
+                                        sniper spending the pool's quote token
+
+Both kinds come through one consumer, in the log's order, so a sniper armed before a
+pool's record is always judged for it, after any crash. The judgements are appended
+inside the batch's transaction, before its checkpoint: a crash before the commit
+judges the pool again, and the command ids absorb what was already recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import msgspec
+from psycopg import AsyncConnection
+
+from commands.match_launch import match_launch
+from commands.ports import EventStore
+from db import armed_snipers
+from db.subscription import AfterCommit
+from domain.events import (
+    OrderArmed,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderExpired,
+    OrderFailed,
+    OrderRearmed,
+    OrderSubmitted,
+    PoolMatched,
+    TriggerFired,
+    decode_event,
+)
+from domain.launches import POOL_STREAM_PREFIX, PoolLaunched, decode_launch
+from domain.records import RecordedEvent
+from domain.streams import ORDER_STREAM_PREFIX, order_id_of
+from domain.tokens import TOKENS
+
+log = logging.getLogger(__name__)
+
+_FINAL = (OrderConfirmed, OrderFailed, OrderExpired, OrderCancelled)
+_TYPES = (OrderSubmitted, OrderArmed, OrderRearmed, PoolMatched, TriggerFired, *_FINAL)
+_SYMBOL_OF_MINT = {token.mint: token.symbol for token in TOKENS}
+
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class SniperMatcher:
+    name = "sniper_matcher"
+    event_types: Sequence[str] | None = (*(kind.__name__ for kind in _TYPES), "PoolLaunched")
+
+    def __init__(self, store: EventStore, clock: Clock = wall_clock) -> None:
+        self._store = store
+        self._clock = clock
+        self.matched = 0  # snipers this matcher matched first
+        self.skipped = 0
+        # Set once a batch that gave a sniper a buy to wait for committed: the buyer,
+        # idle while none waits, looks at once.
+        self.buying = asyncio.Event()
+
+    async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> AfterCommit | None:
+        buys = False
+        for recorded in events:
+            if recorded.stream_id.startswith(POOL_STREAM_PREFIX):
+                await self._judge(conn, decode_launch(recorded.data))
+            elif recorded.stream_id.startswith(ORDER_STREAM_PREFIX):
+                buys = await self._order_event(conn, recorded) or buys
+        return self._wake_buyer if buys else None
+
+    async def _wake_buyer(self) -> None:
+        self.buying.set()
+
+    async def _order_event(self, conn: AsyncConnection, recorded: RecordedEvent) -> bool:
+        """Apply one order event; True when it gives a matched sniper a buy to wait for."""
+        try:
+            event = decode_event(recorded.event_type, recorded.data)
+        except (KeyError, msgspec.ValidationError):
+            log.warning("undecodable event skipped", extra={"event_id": recorded.event_id})
+            return False
+        order_id = order_id_of(recorded.stream_id)
+        match event:
+            case OrderSubmitted(sniper=terms) if terms is not None:
+                assert event.expires_at is not None
+                await armed_snipers.insert_sniper(
+                    conn,
+                    order_id,
+                    event.token_in,
+                    event.amount_in,
+                    event.expires_at,
+                    terms.delay_slots,
+                )
+            case OrderArmed(generation=generation) | OrderRearmed(generation=generation):
+                await armed_snipers.arm(conn, order_id, generation)
+                return isinstance(event, OrderRearmed)
+            case PoolMatched():
+                await armed_snipers.matched(
+                    conn,
+                    order_id,
+                    event.pool,
+                    event.token_out,
+                    event.token_out_decimals,
+                    event.open_time,
+                    event.slot,
+                )
+                return True
+            case TriggerFired(generation=generation):
+                await armed_snipers.fired(conn, order_id, generation)
+            case _ if isinstance(event, _FINAL):
+                await armed_snipers.forget(conn, order_id)
+        return False
+
+    async def _judge(self, conn: AsyncConnection, launch: PoolLaunched) -> None:
+        token_in = _SYMBOL_OF_MINT.get(launch.quote_mint)
+        if token_in is None:
+            return
+        waiting = await armed_snipers.unmatched(conn, token_in)
+        if not waiting:
+            return
+        arms = [(sniper.order_id, sniper.generation) for sniper in waiting]
+        recorded = await match_launch(self._store, launch, arms, self._clock())
+        for order_id, decided in recorded.items():
+            if any(isinstance(event, PoolMatched) for event in decided):
+                self.matched += 1
+                log.info("sniper matched", extra={"order_id": order_id, "pool": launch.pool})
+            elif decided:
+                self.skipped += 1
