@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from db.migrate import migrate
 from simulator.config import SimulatorConfig
 from tests.conftest import count_events
+from tests.support.api_keys import TEST_SECRET, bearer, make_key
 from tests.support.servers import free_port, fresh_database
 from tests.support.simulator_thread import simulator_thread
 
@@ -39,6 +40,7 @@ class FuzzedApi:
     def __init__(self, base_url: str, database_url: str) -> None:
         self.base_url = base_url
         self.database_url = database_url
+        self.auth = bearer(make_key(database_url, admin=True))
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +57,8 @@ def fuzzed_api(postgres_admin: str, redis_server: str) -> Iterator[FuzzedApi]:
             "REDIS_URL": redis_server,
             "SIMULATOR_URL": simulator.url,
             "LOG_LEVEL": "WARNING",
+            "API_KEY_SECRET": TEST_SECRET,
+            "RATE_LIMIT_PER_KEY": "0",  # fuzzing is not a client over its limit
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "orderengine", "api", "--port", str(port)], env=env
@@ -102,7 +106,10 @@ def _contract_test(
             _trade_a_real_pair(case, negative=mode is GenerationMode.NEGATIVE)
         before = count_events(api.database_url)
         response = case.call_and_validate(
-            base_url=api.base_url, timeout=10, excluded_checks=[positive_data_acceptance]
+            base_url=api.base_url,
+            timeout=10,
+            headers=api.auth,
+            excluded_checks=[positive_data_acceptance],
         )
         appended = count_events(api.database_url) - before
         calls[f"{operation.label} {response.status_code}"] += 1
