@@ -11,23 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
 
-from api.authentication import authenticate, key_ring_of
 from api.keys import Caller
 from api.live_feed import Follower, LiveFeed
-from api.origins import origin_allowed
 from api.parameters import parse_order_id
 from api.presenting import OrderPair, pair_of_submission, present_amounts
 from api.problems import ApiError
 from api.rate_limit import RateLimited
 from api.read_side import ReadSide, read_side_of
-from api.services import SERVICES_STATE_KEY, ApiServices, EventLog
+from api.services import ApiServices, EventLog
+from api.socket_admission import (
+    CLOSE_TOO_MANY,
+    CLOSE_UNAUTHORIZED,
+    REVOKED,
+    accept,
+    key_socket,
+    refuse,
+)
 from api.socket_submission import submit_from_socket
 from domain.errors import InvalidField
 from domain.events import decode_event
@@ -37,7 +41,6 @@ from domain.streams import order_stream
 
 log = logging.getLogger("api.stream")
 CLOSE_DONE, CLOSE_TRY_AGAIN, CLOSE_BAD_REQUEST, CLOSE_UNKNOWN = 1000, 1011, 4400, 4404
-CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, CLOSE_TOO_MANY = 4403, 4401, 4429
 _encoder = msgspec.json.Encoder()
 
 
@@ -83,50 +86,6 @@ class OrderSender:
     @property
     def final(self) -> bool:
         return self.state is not None and self.state.is_final
-
-
-async def accept(socket: WebSocket[Any, Any, Any]) -> Caller | None:
-    """Accept the upgrade and say who is calling; refuse it (an error message, then close
-    4403) from a foreign page, or (close 4401) without a valid key."""
-    await socket.accept()
-    services = cast(ApiServices, socket.app.state[SERVICES_STATE_KEY])
-    origin = socket.headers.get("origin")
-    if not origin_allowed(origin, socket.headers.get("host"), services.allowed_origins):
-        detail = f"Origin: {str(origin)[:100]!r} may not use this API; see ALLOWED_ORIGINS"
-        await refuse(socket, ApiError(403, detail, "Origin"), CLOSE_FORBIDDEN)
-        return None
-    try:
-        return await authenticate(socket, socket=True)
-    except ApiError as error:
-        await refuse(socket, error, CLOSE_UNAUTHORIZED)
-        return None
-
-
-@asynccontextmanager
-async def key_socket(
-    socket: WebSocket[Any, Any, Any], caller: Caller
-) -> AsyncIterator[asyncio.Event | None]:
-    """Count the socket against its key's `MAX_SOCKETS_PER_KEY` (None: over it, refused
-    with close 4429); the event is set when the key is revoked meanwhile."""
-    keys = key_ring_of(socket)
-    revoked = asyncio.Event()
-
-    async def on_revoked() -> None:
-        revoked.set()
-
-    token = keys.open_socket(caller, on_revoked)
-    if token is None:
-        detail = f"Authorization: this key has {keys.max_sockets_per_key} WebSockets open"
-        await refuse(socket, ApiError(429, detail, "Authorization"), CLOSE_TOO_MANY)
-        yield None
-        return
-    try:
-        yield revoked
-    finally:
-        keys.close_socket(token)
-
-
-REVOKED = ApiError(401, "Authorization: the API key was revoked", "Authorization")
 
 
 @websocket("/api/orders/{orderId:str}/stream")
@@ -291,21 +250,6 @@ async def _until_disconnected(socket: WebSocket[Any, Any, Any]) -> None:
     # Clients send nothing after the first message; reading notices that they left.
     while (await socket.receive())["type"] != "websocket.disconnect":
         continue
-
-
-async def refuse(socket: WebSocket[Any, Any, Any], error: Exception, code: int) -> None:
-    """An `{"type":"error"}` message, then the close `code`."""
-    status, detail, field = 400, str(error), None
-    if isinstance(error, ApiError):
-        status, detail, field = error.status, error.detail, error.field
-    elif isinstance(error, InvalidField):
-        field = error.field
-    elif isinstance(error, CommandConflict):
-        detail = "idempotencyKey: already used with a different request; use a new key"
-        status, field = 422, "idempotencyKey"
-    message = {"type": "error", "status": status, "detail": detail, "field": field}
-    await socket.send_data(_encoder.encode(message).decode())
-    await socket.close(code=code)
 
 
 def _after_version(raw: str | None) -> int:

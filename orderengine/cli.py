@@ -191,11 +191,11 @@ def _evaluator(_: argparse.Namespace, settings: EngineSettings) -> int:
 
 
 def _keys(args: argparse.Namespace, settings: EngineSettings) -> int:
-    from orderengine.bootstrap import migrate_database
+    from db.migrate import migrate
     from orderengine.key_commands import run_keys
 
     settings = _with_services(settings, redis=False)
-    migrate_database(settings)
+    migrate(settings.database_url)  # the table exists before a key is asked for
     name = getattr(args, "name", None)
     return run_keys(settings, args.action, name, admin=getattr(args, "admin", False))
 
