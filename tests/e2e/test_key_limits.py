@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from db.migrate import migrate
-from tests.support.api_keys import bearer, make_key
+from tests.support.api_keys import bearer, make_key, revoke
 from tests.support.engine import Engine
 from tests.support.read_side_api import wait_until
 from tests.support.servers import free_port, fresh_database
@@ -46,12 +46,29 @@ def submitted(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+async def revocation_reaches_both(engine: Engine, apis: list[str]) -> None:
+    name = f"revoked-{uuid.uuid4().hex[:6]}"
+    key = make_key(engine.database_url, name)
+    async with httpx.AsyncClient(timeout=10, headers=bearer(key)) as http:
+        for api in apis:  # each process has the key verified and cached
+            assert (await http.get(f"{api}/api/tokens")).status_code == 200
+        revoke(engine.database_url, name)
+        revoked_at = time.monotonic()
+        refused: dict[str, float] = {}
+        while len(refused) < len(apis) and time.monotonic() - revoked_at < 5:
+            for api in apis:
+                if api not in refused and (await http.get(f"{api}/api/tokens")).status_code == 401:
+                    refused[api] = time.monotonic() - revoked_at
+    assert set(refused) == set(apis)
+    assert max(refused.values()) < 1.0, refused
+
+
 def every_line(logs: Path) -> str:
     return "".join(path.read_text() for path in logs.glob("*.log"))
 
 
 @pytest.mark.slow
-async def test_the_rate_limit_is_shared_by_every_api_process(
+async def test_the_rate_limit_and_revocations_are_shared_by_every_api_process(
     two_apis: tuple[Engine, list[str]],
 ) -> None:
     engine, apis = two_apis
@@ -84,6 +101,7 @@ async def test_the_rate_limit_is_shared_by_every_api_process(
     assert {r.status_code for r in replies[:2]} == {202}  # both processes served the key
     assert all(int(r.headers["retry-after"]) >= 1 for r in limited)
     assert submitted(engine.database_url) == len(accepted)  # a 429 appends nothing
+    await revocation_reaches_both(engine, apis)
     engine.stop()  # every line written
     lines = await asyncio.to_thread(every_line, engine.logs)
     assert "access_token=oe_" in lines  # the scan reads what uvicorn logged

@@ -233,3 +233,41 @@ async def test_no_key_string_is_stored(api: ReadSideApi, database_url: str) -> N
     assert any("secretive" in row for row in stored)  # the scan reads the key's own row
     secret_part = key.rsplit("_", 1)[1]
     assert not [row for row in stored if any(k in row for k in keys) or secret_part in row]
+
+
+async def test_over_the_rate_limit_submits_and_cancels_are_refused_and_append_nothing(
+    pool: AsyncConnectionPool[AsyncConnection], redis_server: str, database_url: str
+) -> None:
+    async with serving(pool, redis_server, rate_limit_per_key=2) as api:
+        key = make_key(database_url, named("hasty"))
+        async with httpx.AsyncClient(
+            base_url=f"http://{api.base_url}", headers=bearer(key)
+        ) as http:
+            replies = [await http.post("/api/orders/execute", json=ORDER) for _ in range(4)]
+            assert [r.status_code for r in replies] == [202, 202, 202, 202]  # the burst: 2 x 2
+            before = count_events(database_url)
+            over = await http.post("/api/orders/execute", json=ORDER)
+            assert over.status_code == 429, over.text
+            assert int(over.headers["retry-after"]) >= 1
+            assert over.json()["field"] == "Authorization"
+            order_id = replies[0].json()["orderId"]
+            cancel = await http.post(f"/api/orders/{order_id}/cancel")
+            assert cancel.status_code == 429
+            code, messages = await socket_answer_submitting(api, key)
+            assert code == 4429, messages
+            assert count_events(database_url) == before
+            other = await http.post(
+                "/api/orders/execute", json=ORDER, headers=bearer(api.admin_key)
+            )
+            assert other.status_code == 202  # the bucket is the key's own
+
+
+async def socket_answer_submitting(api: ReadSideApi, key: str) -> tuple[int | None, list[Any]]:
+    messages: list[Any] = []
+    url = f"ws://{api.base_url}/api/orders/execute"
+    async with connect(url, additional_headers=bearer(key)) as socket:
+        await socket.send(json.dumps(ORDER))
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in socket:
+                messages.append(json.loads(raw))  # noqa: PERF401 - keep those before the close
+        return socket.close_code, messages

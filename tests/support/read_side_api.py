@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app
+from api.rate_limit import KeyRateLimit
 from api.read_side import ReadSide, build_read_side
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
@@ -44,6 +46,7 @@ def read_side_api(
     queue_capacity: int = 256,
     allowed_origins: tuple[str, ...] = (),
     max_sockets_per_key: int = 100,
+    rate_limit_per_key: int = 0,
 ) -> tuple[ReadSideApi, aioredis.Redis]:
     redis_client = aioredis.Redis.from_url(redis_url)
     store = PostgresEventStore(pool, on_commit=CommitNudger(redis_client).nudge)
@@ -53,6 +56,9 @@ def read_side_api(
     services = ApiServices(
         store=store,
         keys=key_ring(pool, max_sockets_per_key=max_sockets_per_key),
+        rate_limit=KeyRateLimit(
+            redis_client, f"oe-test-{uuid.uuid4().hex[:8]}", rate_limit_per_key
+        ),
         on_startup=[tasks.start],
         on_shutdown=[tasks.stop],
         read_side=read_side,
@@ -71,6 +77,7 @@ async def serving(
     queue_capacity: int = 256,
     allowed_origins: tuple[str, ...] = (),
     max_sockets_per_key: int = 100,
+    rate_limit_per_key: int = 0,
 ) -> AsyncIterator[ReadSideApi]:
     """A real HTTP/WebSocket server on a free port, on the running loop."""
     api, redis_client = read_side_api(
@@ -79,6 +86,7 @@ async def serving(
         queue_capacity=queue_capacity,
         allowed_origins=allowed_origins,
         max_sockets_per_key=max_sockets_per_key,
+        rate_limit_per_key=rate_limit_per_key,
     )
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
