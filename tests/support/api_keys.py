@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import msgspec
 import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -36,6 +37,13 @@ class InMemoryKeys:
         digest = key_digest(TEST_SECRET.encode(), key)
         self._records[key_id] = KeyRecord(name, key_id, digest, admin, datetime.now(UTC), None)
         return key
+
+    def revoke(self, name: str) -> None:
+        for key_id, record in self._records.items():
+            if record.name == name:
+                self._records[key_id] = msgspec.structs.replace(
+                    record, revoked_at=datetime.now(UTC)
+                )
 
     def ring(self) -> KeyRing:
         return KeyRing(self, TEST_SECRET.encode())
