@@ -70,7 +70,7 @@ async def _benchmark(
     database_url: str, args: argparse.Namespace
 ) -> tuple[list[LoadResult], list[LoadResult]]:
     port = free_port()
-    api = _start_api(database_url, port, args.api_processes)
+    api = _start_api(database_url, port, args.api_processes, args.rate_limit)
     api_rounds: list[LoadResult] = []
     raw_rounds: list[LoadResult] = []
     try:
@@ -86,7 +86,9 @@ async def _benchmark(
     return api_rounds, raw_rounds
 
 
-def _start_api(database_url: str, port: int, processes: int) -> subprocess.Popen[bytes]:
+def _start_api(
+    database_url: str, port: int, processes: int, rate_limit: int
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -95,7 +97,7 @@ def _start_api(database_url: str, port: int, processes: int) -> subprocess.Popen
         "LOG_LEVEL": "WARNING",
         "API_KEY_SECRET": TEST_SECRET,
         # Every submit draws on its key's bucket in Redis, which never runs dry here.
-        "RATE_LIMIT_PER_KEY": "1000000",
+        "RATE_LIMIT_PER_KEY": str(rate_limit),
     }
     argv = [sys.executable, "-m", "orderengine", "api", "--port", str(port)]
     return subprocess.Popen(argv, env=env)
@@ -173,6 +175,9 @@ def main() -> None:
     parser.add_argument("--idempotency-keys", action="store_true", help="send a key per order")
     parser.add_argument("--rounds", type=int, default=3, help="report the median round")
     parser.add_argument("--keys", type=int, default=8, help="API keys the clients spread over")
+    parser.add_argument(
+        "--rate-limit", type=int, default=1_000_000, help="RATE_LIMIT_PER_KEY (0: no bucket)"
+    )
     run_benchmark(parser, run, show)
 
 
