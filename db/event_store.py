@@ -53,11 +53,11 @@ _READ_ALL_OF_TYPES = (
     " ORDER BY events.tx_id, events.global_position LIMIT %s"
 )
 
-# One owner's events: the streams whose first event that owner (actor) wrote
-# (index `events_owner`, db/migrations/0013_api_keys.sql).
+# One owner's events: those of streams whose first event that owner (actor) wrote, one
+# probe of UNIQUE (stream_id, stream_version) per event (db/migrations/0013_api_keys.sql).
 _OF_OWNER = (
-    " AND stream_id IN (SELECT o.stream_id FROM events o"
-    " WHERE o.stream_version = 1 AND o.metadata->>'actor' = %s)"
+    " AND EXISTS (SELECT 1 FROM events o WHERE o.stream_id = events.stream_id"
+    " AND o.stream_version = 1 AND o.metadata->>'actor' = %s)"
 )
 
 Row = tuple[int, int, str, int, str, str, int, str, str, object]

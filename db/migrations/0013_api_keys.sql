@@ -13,9 +13,10 @@ CREATE TABLE api_keys (
 );
 
 -- An order belongs to the actor of its OrderSubmitted (the key's name). The global log
--- filtered to one owner finds that owner's streams here; the filter reads the log itself,
--- never a projection, so a page can never skip an order the projector has not reached.
-CREATE INDEX events_owner ON events ((metadata->>'actor'), stream_id) WHERE stream_version = 1;
+-- filtered to one owner reads that from the log itself (db/event_store.py: a probe of
+-- the (stream_id, stream_version) index per event), never from a projection, so a page
+-- can never skip an order the projector has not reached; and no index is added to
+-- `events`, whose every append would pay for it.
 
 -- The order list of one owner, newest first, from the read model.
 ALTER TABLE order_snapshots ADD COLUMN owner text;
