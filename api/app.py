@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -12,8 +14,10 @@ from litestar.openapi.plugins import (
     StoplightRenderPlugin,
     SwaggerRenderPlugin,
 )
+from litestar.openapi.spec import Components, SecurityScheme
 
 from api.audit import list_events
+from api.authentication import authenticate
 from api.cancel import cancel
 from api.content_type import require_json_body
 from api.dashboard import dashboard, static_assets
@@ -30,6 +34,13 @@ from api.services import SERVICES_STATE_KEY, ApiServices, EventLog
 from api.telemetry import ApiTelemetry
 from api.tokens import list_tokens
 from api.wallet import get_wallet
+
+
+async def _before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    # A key first: a caller without one learns nothing else (not even a 415 or a 400).
+    if request.scope["path"].startswith("/api/"):
+        await authenticate(request, socket=False)
+    return await require_json_body(request)
 
 
 def create_app(services: ApiServices) -> Litestar:
@@ -51,20 +62,31 @@ def create_app(services: ApiServices) -> Litestar:
     return Litestar(
         state=State({SERVICES_STATE_KEY: services, TELEMETRY_STATE_KEY: telemetry}),
         route_handlers=[
-            *(submit, order_events, list_events, health, ready, quote),
-            *(get_order, list_orders, stream_order, execute_order, metrics, cancel),
-            *(list_tokens, get_wallet, dashboard, static_assets()),
+            health,
+            ready,
+            metrics,
+            # The page is open (API.md): it asks for a key, then calls `/api` with it.
+            dashboard,
+            static_assets(),
+            Router(
+                "/",
+                route_handlers=[
+                    *(submit, order_events, list_events, quote, get_order, list_orders),
+                    *(stream_order, execute_order, cancel, list_tokens, get_wallet),
+                ],
+                security=[{"bearerKey": []}],
+            ),
         ],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False, use_cache=True),
             "services": Provide(provide_services, sync_to_thread=False, use_cache=True),
         },
         plugins=[PROBLEM_DETAILS],
-        before_request=require_json_body,
+        before_request=_before_request,
         cors_config=cors_config(services.allowed_origins),
         middleware=[telemetry.middleware],
-        on_startup=[*services.on_startup, telemetry.start],
-        on_shutdown=[telemetry.stop, *services.on_shutdown],
+        on_startup=[*services.on_startup, services.keys.start, telemetry.start],
+        on_shutdown=[telemetry.stop, services.keys.stop, *services.on_shutdown],
         request_max_body_size=services.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Order execution engine",
@@ -72,6 +94,16 @@ def create_app(services: ApiServices) -> Litestar:
             description="Market orders routed across Raydium and Meteora on a simulated "
             "Solana chain. Errors are application/problem+json naming the field at fault.",
             path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearerKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="an API key (`orderengine keys create NAME`); on a "
+                        "WebSocket also as the `access_token` query parameter",
+                    )
+                }
+            ),
             # /schema is Swagger UI (try a request from the page); the same document
             # under ReDoc and Stoplight Elements; the raw JSON at /schema/openapi.json.
             render_plugins=[

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.authentication import caller_of
 from api.presenting import OrderPair, pair_of_submission, present_event
 from api.problems import ApiError, problem_responses
 from api.schemas import AuditEventView, AuditPage
@@ -28,11 +29,13 @@ _PAIR_CACHE_SIZE = 50_000
     "/api/events",
     operation_id="listEvents",
     summary="The global audit log in commit order",
-    description="`nextCursor` is always set: pass it as `after` to continue, even after "
-    "an empty page (the log keeps growing).",
-    responses=problem_responses(400, 503),
+    description="The events of the caller's orders (an admin key: all). `nextCursor` is "
+    "always set: pass it as `after` to continue, even after an empty page (the log keeps "
+    "growing).",
+    responses=problem_responses(400, 401, 503),
 )
 async def list_events(
+    request: Request[Any, Any, Any],
     store: NamedDependency[EventLog],
     after: Annotated[
         str | None, QueryParameter(description="nextCursor of the previous page")
@@ -47,7 +50,10 @@ async def list_events(
         known = ", ".join(EVENT_TYPES)
         raise ApiError(400, f"type: unknown event type {event_type!r}; known: {known}", "type")
     types = [event_type] if event_type else None
-    events = await store.read_all(position, limit, types)
+    caller = caller_of(request)
+    events = await store.read_all(
+        position, limit, types, owner=None if caller.admin else caller.name
+    )
     pairs = await _pairs_of(store, events)
     items = [_audit_view(event, pairs.get(event.stream_id)) for event in events]
     next_cursor = items[-1].cursor if items else encode_cursor(position)

@@ -11,6 +11,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import HeaderParameter, PathParameter
 
+from api.authentication import caller_of
+from api.ownership import check_owner, no_order
 from api.parameters import MAX_IDEMPOTENCY_KEY, parse_order_id
 from api.problems import ApiError, problem_responses
 from api.services import services_of
@@ -33,7 +35,7 @@ from projections.snapshot import fold_snapshot
         202: ResponseSpec(
             data_container=OrderSnapshotView, description="the cancel waits for a sent swap"
         ),
-        **problem_responses(400, 404, 409, 422, 503),
+        **problem_responses(400, 401, 404, 409, 422, 429, 503),
     },
 )
 async def cancel(
@@ -45,11 +47,16 @@ async def cancel(
 ) -> Response[OrderSnapshotView]:
     if idempotency_key is not None and not idempotency_key:
         raise ApiError(400, "Idempotency-Key: must not be empty", "Idempotency-Key")
+    caller = caller_of(request)
     checked = parse_order_id(order_id)
-    store = services_of(request).store
-    outcome = await cancel_order(store, checked, idempotency_key)
+    services = services_of(request)
+    store = services.store
+    await check_owner(caller, store, checked)
+    if services.rate_limit is not None:
+        await services.rate_limit.draw(caller.name)
+    outcome = await cancel_order(store, checked, idempotency_key, caller.name)
     if outcome is None:
-        raise ApiError(404, f"orderId: no order {checked}", "orderId")
+        raise no_order(checked)
     snapshot = fold_snapshot(await store.read_stream(order_stream(checked)))
     assert snapshot is not None
     return Response(present_snapshot(snapshot), status_code=200 if outcome.cancelled else 202)

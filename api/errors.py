@@ -17,6 +17,7 @@ from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
 from api.problems import ApiError, field_of_validation_error
+from api.rate_limit import RateLimited
 from commands.ports import VenueRejected
 from domain.errors import InvalidField, InvalidTransition
 from domain.records import CommandConflict, ConcurrencyConflict, StoreUnavailable
@@ -34,12 +35,14 @@ _CLIENT_NAMES = {
 
 _TITLES = {
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -73,7 +76,12 @@ def _invalid_field(error: InvalidField) -> ProblemDetailsException:
 
 
 def _api_error(error: ApiError) -> ProblemDetailsException:
-    return problem(error.status, error.detail, error.field)
+    return problem(error.status, error.detail, error.field, error.headers)
+
+
+def _rate_limited(error: RateLimited) -> ProblemDetailsException:
+    detail = f"Authorization: this key's rate limit is reached; retry in {error.retry_after_s} s"
+    return problem(429, detail, "Authorization", {"Retry-After": str(error.retry_after_s)})
 
 
 def _command_conflict(_: CommandConflict) -> ProblemDetailsException:
@@ -133,6 +141,7 @@ _TO_PROBLEM: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
     InvalidField: _invalid_field,
     ApiError: _api_error,
     CommandConflict: _command_conflict,
+    RateLimited: _rate_limited,
     ConcurrencyConflict: _conflict,
     InvalidTransition: _conflict,
     StoreUnavailable: _unavailable,

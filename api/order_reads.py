@@ -9,6 +9,8 @@ from litestar import Request, get
 from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import PathParameter, QueryParameter
 
+from api.authentication import caller_of
+from api.ownership import no_order, require_owner
 from api.parameters import parse_order_id
 from api.problems import ApiError, problem_responses
 from api.read_side import read_side_of
@@ -28,7 +30,7 @@ DEFAULT_PAGE = 50
     summary="An order's snapshot",
     description="From the read model; with `atVersion`, folded from the events as it was "
     "after event N.",
-    responses=problem_responses(400, 404, 503),
+    responses=problem_responses(400, 401, 404, 503),
 )
 async def get_order(
     request: Request[Any, Any, Any],
@@ -38,15 +40,17 @@ async def get_order(
     ] = None,
 ) -> OrderSnapshotView:
     services, read_side = read_side_of(request)
+    caller = caller_of(request)
     checked = parse_order_id(order_id)
     snapshot = None if at_version else await read_side.snapshots.order(checked)
     if snapshot is not None:
+        if not caller.owns(snapshot.owner):
+            raise no_order(checked)
         return present_snapshot(snapshot)
     # Folded from the events: a past version, or an order the projector has not reached
     # yet (so a client reading right after its 202 never sees a 404).
     events = await services.store.read_stream(order_stream(checked))
-    if not events:
-        raise ApiError(404, f"orderId: no order {checked}", "orderId")
+    require_owner(caller, checked, events[0] if events else None)
     version = at_version or events[-1].stream_version
     past = fold_snapshot(event for event in events if event.stream_version <= version)
     if past is None or past.state.version < version:
@@ -59,9 +63,9 @@ async def get_order(
     "/api/orders",
     operation_id="listOrders",
     summary="Orders, newest first",
-    description="Keyset pagination: pass `nextCursor` as `cursor` for the next page; it is "
-    "null on the last page.",
-    responses=problem_responses(400, 503),
+    description="The caller's orders (an admin key: everyone's). Keyset pagination: pass "
+    "`nextCursor` as `cursor` for the next page; it is null on the last page.",
+    responses=problem_responses(400, 401, 503),
 )
 async def list_orders(
     request: Request[Any, Any, Any],
@@ -82,8 +86,13 @@ async def list_orders(
         known = ", ".join(ORDER_TYPES)
         raise ApiError(400, f"type: unknown order type {order_type!r}; known: {known}", "type")
     before = decode_cursor(cursor, "cursor") if cursor else None
+    caller = caller_of(request)
     snapshots = await read_side.snapshots.page(
-        status=status, order_type=order_type, before=before, limit=limit + 1
+        status=status,
+        order_type=order_type,
+        before=before,
+        limit=limit + 1,
+        owner=None if caller.admin else caller.name,
     )
     page = snapshots[:limit]
     more = len(snapshots) > limit

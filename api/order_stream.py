@@ -11,28 +11,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
 
+from api.keys import Caller
 from api.live_feed import Follower, LiveFeed
-from api.origins import origin_allowed
 from api.parameters import parse_order_id
 from api.presenting import OrderPair, pair_of_submission, present_amounts
 from api.problems import ApiError
+from api.rate_limit import RateLimited
 from api.read_side import ReadSide, read_side_of
-from api.services import SERVICES_STATE_KEY, ApiServices, EventLog
+from api.services import ApiServices, EventLog
+from api.socket_admission import (
+    CLOSE_TOO_MANY,
+    CLOSE_UNAUTHORIZED,
+    REVOKED,
+    accept,
+    key_socket,
+    refuse,
+)
 from api.socket_submission import submit_from_socket
 from domain.errors import InvalidField
 from domain.events import decode_event
 from domain.order_state import OrderState, evolve
-from domain.records import CommandConflict, RecordedEvent
+from domain.records import CommandConflict, RecordedEvent, actor_of
 from domain.streams import order_stream
 
 log = logging.getLogger("api.stream")
 CLOSE_DONE, CLOSE_TRY_AGAIN, CLOSE_BAD_REQUEST, CLOSE_UNKNOWN = 1000, 1011, 4400, 4404
-CLOSE_FORBIDDEN = 4403
 _encoder = msgspec.json.Encoder()
 
 
@@ -80,22 +88,19 @@ class OrderSender:
         return self.state is not None and self.state.is_final
 
 
-async def accept(socket: WebSocket[Any, Any, Any]) -> bool:
-    """Accept the upgrade; refuse it (an error message, close 4403) from a foreign page."""
-    await socket.accept()
-    services = cast(ApiServices, socket.app.state[SERVICES_STATE_KEY])
-    origin = socket.headers.get("origin")
-    if origin_allowed(origin, socket.headers.get("host"), services.allowed_origins):
-        return True
-    detail = f"Origin: {str(origin)[:100]!r} may not use this API; see ALLOWED_ORIGINS"
-    await refuse(socket, ApiError(403, detail, "Origin"), CLOSE_FORBIDDEN)
-    return False
-
-
 @websocket("/api/orders/{orderId:str}/stream")
 async def stream_order(socket: WebSocket[Any, Any, Any]) -> None:
-    if not await accept(socket):
+    caller = await accept(socket)
+    if caller is None:
         return
+    async with key_socket(socket, caller) as revoked:
+        if revoked is not None:
+            await _stream_order(socket, caller, revoked)
+
+
+async def _stream_order(
+    socket: WebSocket[Any, Any, Any], caller: Caller, revoked: asyncio.Event
+) -> None:
     try:
         services, read_side = live_read_side(socket)
         order_id = parse_order_id(socket.path_params["orderId"])
@@ -106,13 +111,22 @@ async def stream_order(socket: WebSocket[Any, Any, Any]) -> None:
     except (ApiError, InvalidField) as error:
         await refuse(socket, error, CLOSE_BAD_REQUEST)
         return
-    await follow_order(socket, services.store, read_side, order_id, after_version)
+    await follow_order(socket, services.store, read_side, order_id, after_version, caller, revoked)
 
 
 @websocket("/api/orders/execute")
 async def execute_order(socket: WebSocket[Any, Any, Any]) -> None:
-    if not await accept(socket):
+    caller = await accept(socket)
+    if caller is None:
         return
+    async with key_socket(socket, caller) as revoked:
+        if revoked is not None:
+            await _execute_order(socket, caller, revoked)
+
+
+async def _execute_order(
+    socket: WebSocket[Any, Any, Any], caller: Caller, revoked: asyncio.Event
+) -> None:
     try:
         services, read_side = live_read_side(socket)
         after_version = _after_version(socket.query_params.get("afterVersion"))
@@ -120,12 +134,23 @@ async def execute_order(socket: WebSocket[Any, Any, Any]) -> None:
         if requested is not None:
             order_id = parse_order_id(requested)
         else:
-            order_id = await submit_from_socket(socket, services.store, services.max_body_bytes)
+            order_id = await submit_from_socket(socket, services, caller, revoked)
             await socket.send_data(_encoder.encode({"type": "accepted", "orderId": order_id}))
     except FeedStarting as error:
         await refuse(socket, error, CLOSE_TRY_AGAIN)
         return
-    except (ApiError, InvalidField, CommandConflict) as error:
+    except RateLimited as error:
+        detail = (
+            f"Authorization: this key's rate limit is reached; retry in {error.retry_after_s} s"
+        )
+        await refuse(socket, ApiError(429, detail, "Authorization"), CLOSE_TOO_MANY)
+        return
+    except ApiError as error:
+        await refuse(
+            socket, error, CLOSE_UNAUTHORIZED if error.status == 401 else CLOSE_BAD_REQUEST
+        )
+        return
+    except (InvalidField, CommandConflict) as error:
         await refuse(socket, error, CLOSE_BAD_REQUEST)
         return
     except Exception as error:  # never a bare 4500: the client gets a message, we a log line
@@ -133,7 +158,7 @@ async def execute_order(socket: WebSocket[Any, Any, Any]) -> None:
         internal = ApiError(500, "internal error; the order may not have been accepted")
         await refuse(socket, internal, CLOSE_TRY_AGAIN)
         return
-    await follow_order(socket, services.store, read_side, order_id, after_version)
+    await follow_order(socket, services.store, read_side, order_id, after_version, caller, revoked)
 
 
 class FeedStarting(ApiError):
@@ -155,22 +180,32 @@ async def follow_order(
     read_side: ReadSide,
     order_id: str,
     after_version: int,
+    caller: Caller,
+    revoked: asyncio.Event,
 ) -> None:
-    """Stream the order until its final event, or until the client goes away."""
+    """Stream the order until its final event, until the client goes away, or until
+    its key is revoked (close 4401)."""
     feed = read_side.feed
     follower = feed.follow(order_stream(order_id))
     feed.open_sockets += 1
     streaming = asyncio.ensure_future(
-        _stream(socket, store, feed, follower, order_id, after_version)
+        _stream(socket, store, feed, follower, order_id, after_version, caller)
     )
     gone = asyncio.ensure_future(_until_disconnected(socket))
+    cut = asyncio.ensure_future(revoked.wait())
     try:
-        await asyncio.wait([streaming, gone], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([streaming, gone, cut], return_when=asyncio.FIRST_COMPLETED)
     finally:
         feed.unfollow(follower)
         feed.open_sockets -= 1
         gone.cancel()
         streaming.cancel()
+        cut.cancel()
+    if revoked.is_set() and not streaming.done():
+        log.info("stream closed: key revoked", extra={"order_id": order_id})
+        with contextlib.suppress(Exception):
+            await refuse(socket, REVOKED, CLOSE_UNAUTHORIZED)
+        return
     failed = streaming.done() and not streaming.cancelled() and streaming.exception()
     if failed:
         # Not 1000: the client must reconnect with afterVersion, the order is not done.
@@ -186,10 +221,11 @@ async def _stream(
     follower: Follower,
     order_id: str,
     after_version: int,
+    caller: Caller,
 ) -> None:
     stream_id = follower.stream_id
     history = await store.read_stream(stream_id)
-    if not history:
+    if not history or not caller.owns(actor_of(history[0])):
         unknown = ApiError(404, f"orderId: no order {order_id}", "orderId")
         await refuse(socket, unknown, CLOSE_UNKNOWN)
         return
@@ -214,21 +250,6 @@ async def _until_disconnected(socket: WebSocket[Any, Any, Any]) -> None:
     # Clients send nothing after the first message; reading notices that they left.
     while (await socket.receive())["type"] != "websocket.disconnect":
         continue
-
-
-async def refuse(socket: WebSocket[Any, Any, Any], error: Exception, code: int) -> None:
-    """An `{"type":"error"}` message, then the close `code`."""
-    status, detail, field = 400, str(error), None
-    if isinstance(error, ApiError):
-        status, detail, field = error.status, error.detail, error.field
-    elif isinstance(error, InvalidField):
-        field = error.field
-    elif isinstance(error, CommandConflict):
-        detail = "idempotencyKey: already used with a different request; use a new key"
-        status, field = 422, "idempotencyKey"
-    message = {"type": "error", "status": status, "detail": detail, "field": field}
-    await socket.send_data(_encoder.encode(message).decode())
-    await socket.close(code=code)
 
 
 def _after_version(raw: str | None) -> int:

@@ -10,7 +10,9 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import HeaderParameter, PathParameter
 
+from api.authentication import caller_of
 from api.limit_warnings import limit_warnings
+from api.ownership import require_owner
 from api.parameters import MAX_IDEMPOTENCY_KEY, parse_order_id
 from api.presenting import pair_of_submission, present_event
 from api.problems import ApiError, problem_responses
@@ -33,7 +35,7 @@ _body_decoder = msgspec.json.Decoder(SubmitOrderBody)
     description="202 with the new order (a limit order is `armed`, with `warnings` when its "
     "limit is more than 5 % better than the market); 200 with the same order when the "
     "Idempotency-Key was used before with the same body.",
-    responses=problem_responses(400, 413, 415, 422, 503),
+    responses=problem_responses(400, 401, 413, 415, 422, 429, 503),
 )
 async def submit(
     request: Request[Any, Any, Any],
@@ -43,9 +45,12 @@ async def submit(
 ) -> Response[SubmitAccepted]:
     if idempotency_key is not None and not idempotency_key:
         raise ApiError(400, "Idempotency-Key: must not be empty", "Idempotency-Key")
+    caller = caller_of(request)
     body = decode_body(_body_decoder, await request.body())
     services = services_of(request)
-    command, outcome = await submit_body(services.store, body, idempotency_key)
+    if services.rate_limit is not None:
+        await services.rate_limit.draw(caller.name)
+    command, outcome = await submit_body(services.store, body, idempotency_key, caller.name)
     base = f"/api/orders/{outcome.order_id}"
     accepted = SubmitAccepted(
         order_id=outcome.order_id,
@@ -62,15 +67,15 @@ async def submit(
     "/api/orders/{orderId:str}/events",
     operation_id="getOrderEvents",
     summary="An order's full history, oldest first",
-    responses=problem_responses(400, 404, 503),
+    responses=problem_responses(400, 401, 404, 503),
 )
 async def order_events(
+    request: Request[Any, Any, Any],
     order_id: Annotated[str, PathParameter(name="orderId", format=OpenAPIFormat.UUID)],
     store: NamedDependency[EventLog],
 ) -> list[EventView]:
     checked = parse_order_id(order_id)
     events = await store.read_stream(order_stream(checked))
-    if not events:
-        raise ApiError(404, f"orderId: no order {checked}", "orderId")
+    require_owner(caller_of(request), checked, events[0] if events else None)
     pair = pair_of_submission(events[0])
     return [present_event(event, pair) for event in events]

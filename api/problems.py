@@ -23,11 +23,18 @@ class Problem(msgspec.Struct, omit_defaults=True):
 class ApiError(Exception):
     """Raised by controllers for an answer that is not a domain error (404, 400 ...)."""
 
-    def __init__(self, status: int, detail: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.field = field
+        self.headers = headers
 
 
 _AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")

@@ -27,7 +27,7 @@ from domain.tokens import Token, require_pair, resolve_token
     summary="The route the engine would take now, without ordering",
     description="Quotes every pool of the pair, picks the best venue or split, and prices "
     "it exactly. 400 names the field at fault; 503 when the venue does not answer.",
-    responses=problem_responses(400, 503),
+    responses=problem_responses(400, 401, 503),
 )
 async def quote(
     services: NamedDependency[ApiServices],

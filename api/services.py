@@ -9,6 +9,8 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from litestar import Request
 
+from api.keys import KeyRing
+from api.rate_limit import KeyRateLimit
 from commands.ports import EventStore
 from domain.records import GlobalPosition, RecordedEvent
 from domain.routing import RoutePlan
@@ -32,7 +34,11 @@ class EventLog(EventStore, Protocol):
         after: GlobalPosition,
         limit: int,
         event_types: Sequence[str] | None = None,
-    ) -> list[RecordedEvent]: ...
+        *,
+        owner: str | None = None,
+    ) -> list[RecordedEvent]:
+        """The global log in commit order; only `owner`'s orders' events when given."""
+        ...
 
 
 class RouteQuoter(Protocol):
@@ -70,6 +76,8 @@ ReadinessProbe = Callable[[], Awaitable[None]]
 @dataclass
 class ApiServices:
     store: EventLog
+    keys: KeyRing  # who may call
+    rate_limit: KeyRateLimit | None = None  # submits and cancels per key (None: no limit)
     probes: dict[str, ReadinessProbe] = field(default_factory=dict)
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

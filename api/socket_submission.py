@@ -8,10 +8,11 @@ from typing import Any
 import msgspec
 from litestar import WebSocket
 
+from api.keys import Caller
 from api.parameters import MAX_IDEMPOTENCY_KEY
 from api.problems import ApiError
 from api.schemas import SubmitOrderBody
-from api.services import EventLog
+from api.services import ApiServices
 from api.submission_body import decode_body, submit_body
 
 FIRST_MESSAGE_TIMEOUT_S = 30.0
@@ -25,10 +26,12 @@ _decoder = msgspec.json.Decoder(SocketSubmission)
 
 
 async def submit_from_socket(
-    socket: WebSocket[Any, Any, Any], store: EventLog, max_body_bytes: int
+    socket: WebSocket[Any, Any, Any], services: ApiServices, caller: Caller, revoked: asyncio.Event
 ) -> str:
-    """Read the first message, submit the order it describes; its order id. The message
-    has the HTTP body's limit."""
+    """Read the first message, submit the order it describes for `caller`; its order id.
+    The message has the HTTP body's limit; a key revoked while the client wrote it
+    submits nothing."""
+    max_body_bytes = services.max_body_bytes
     try:
         raw = await asyncio.wait_for(socket.receive_data("text"), FIRST_MESSAGE_TIMEOUT_S)
     except TimeoutError:
@@ -42,5 +45,9 @@ async def submit_from_socket(
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
         limit = f"1..{MAX_IDEMPOTENCY_KEY}"
         raise ApiError(400, f"idempotencyKey: must be {limit} characters", "idempotencyKey")
-    _, outcome = await submit_body(store, body, key)
+    if revoked.is_set():
+        raise ApiError(401, "Authorization: the API key was revoked", "Authorization")
+    if services.rate_limit is not None:
+        await services.rate_limit.draw(caller.name)
+    _, outcome = await submit_body(services.store, body, key, caller.name)
     return outcome.order_id

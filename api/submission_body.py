@@ -38,9 +38,10 @@ def decode_body(decoder: msgspec.json.Decoder[Body], body: bytes) -> Body:
 
 
 async def submit_body(
-    store: EventLog, body: SubmitOrderBody, idempotency_key: str | None
+    store: EventLog, body: SubmitOrderBody, idempotency_key: str | None, actor: str
 ) -> tuple[SubmitOrder, SubmitOutcome]:
-    """Validate `body` and submit the order it describes (HTTP and WebSocket alike).
+    """Validate `body` and submit the order it describes (HTTP and WebSocket alike),
+    owned by `actor` (the API key's name), the idempotency key scoped to it.
 
     A repeated key is answered with its order even once the `expiresAt` it states has
     passed: a client retrying an accepted limit order whose reply it lost must learn
@@ -58,12 +59,13 @@ async def submit_body(
             and stated is not None
             and stated.tzinfo is not None
             and stated <= now
-            and await store.command_recorded(submit_command_id(idempotency_key))
+            and await store.command_recorded(submit_command_id(idempotency_key, actor))
         )
         if not retried or stated is None:
             raise
         command = new_order(body, stated - timedelta(microseconds=1))
-    return command, await submit_order(store, command, idempotency_key, body.expires_at)
+    outcome = await submit_order(store, command, idempotency_key, body.expires_at, actor)
+    return command, outcome
 
 
 def new_order(body: SubmitOrderBody, now: datetime | None = None) -> SubmitOrder:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from litestar import get
 from litestar.di import NamedDependency
 
+from api.problems import problem_responses
 from api.schemas import PairView, PoolView, TokenView, Universe
 from api.services import ApiServices, RouteQuoter
 from domain.amounts import format_amount, max_amount
@@ -27,6 +28,7 @@ _QUOTE_SIDES = ("USDC", "SOL")
     description="Every token an order may name (symbol or mint), the largest amount of it an "
     "order may name, and each pair with its pools and the price of one unit of its base now "
     "(pools and price are null while the venue does not answer).",
+    responses=problem_responses(401),
 )
 async def list_tokens(services: NamedDependency[ApiServices]) -> Universe:
     pairs = [_oriented(pair) for pair in PAIRS]

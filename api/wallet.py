@@ -19,7 +19,7 @@ from domain.tokens import SOL, TOKENS
     description="Each token's balance in token units (SOL: the wrapped SOL it trades), and "
     "the native SOL that pays network fees. Selling more than a balance fails on chain "
     "(InsufficientFunds). 503 when the node does not answer.",
-    responses=problem_responses(503),
+    responses=problem_responses(401, 503),
 )
 async def get_wallet(services: NamedDependency[ApiServices]) -> WalletView:
     if services.wallet is None:

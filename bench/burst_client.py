@@ -67,7 +67,7 @@ class BurstResult(msgspec.Struct, frozen=True):
         return Distribution.of_seconds([f.final_s for f in self.follows if f.final_s])
 
 
-async def _follow(ws_url: str, start: float, n: int, timeout_s: float) -> Follow:
+async def _follow(ws_url: str, start: float, n: int, timeout_s: float, key: str) -> Follow:
     accepted_s = final_s = None
     status = None
     body = {
@@ -79,7 +79,9 @@ async def _follow(ws_url: str, start: float, n: int, timeout_s: float) -> Follow
     }
     try:
         async with asyncio.timeout(timeout_s):
-            async with connect(f"{ws_url}/api/orders/execute", open_timeout=timeout_s) as socket:
+            auth = {"Authorization": f"Bearer {key}"}
+            url = f"{ws_url}/api/orders/execute"
+            async with connect(url, open_timeout=timeout_s, additional_headers=auth) as socket:
                 await socket.send(json.dumps(body))
                 async for raw in socket:
                     message = json.loads(raw)
@@ -106,11 +108,13 @@ def _raise_open_files_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def burst(base_url: str, orders: int, timeout_s: float) -> BurstResult:
+async def burst(base_url: str, orders: int, timeout_s: float, key: str) -> BurstResult:
     _raise_open_files_limit()
     ws_url = base_url.replace("http://", "ws://", 1)
     start = time.monotonic()
-    follows = await asyncio.gather(*(_follow(ws_url, start, n, timeout_s) for n in range(orders)))
+    follows = await asyncio.gather(
+        *(_follow(ws_url, start, n, timeout_s, key) for n in range(orders))
+    )
     return BurstResult(orders, time.monotonic() - start, list(follows))
 
 
@@ -130,8 +134,9 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="the engine's API, http://host:port")
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=60, help="per socket, seconds")
+    parser.add_argument("--key", required=True, help="the API key (DATA_DIR/admin.key)")
     run_benchmark(
-        parser, lambda args: asyncio.run(burst(args.url, args.orders, args.timeout)), show
+        parser, lambda args: asyncio.run(burst(args.url, args.orders, args.timeout, args.key)), show
     )
 
 

@@ -25,6 +25,11 @@ class RunningEngine:
     base_url: str  # the API, http://127.0.0.1:<port>
     database_url: str  # what `up` handed its children (the embedded server's, if no URL)
     redis_url: str
+    admin_key: str = ""  # the one `up` wrote to DATA_DIR/admin.key
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
 
 
 @contextmanager
@@ -39,6 +44,8 @@ def engine_up(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {"DATA_DIR": str(scratch / "data"), "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    # One admin key carries a benchmark's whole load: no per-key limits unless asked.
+    env |= {"RATE_LIMIT_PER_KEY": "0", "MAX_SOCKETS_PER_KEY": "1000000"}
     env |= {"SIMULATOR_URL": f"http://127.0.0.1:{free_port()}", **(settings or {})}
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -59,7 +66,8 @@ def engine_up(
             sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
             raise
         supervisor = psutil.Process(up.pid)
-        yield RunningEngine(supervisor, base_url, *_child_urls(supervisor))
+        admin_key = (scratch / "data" / "admin.key").read_text().strip()
+        yield RunningEngine(supervisor, base_url, *_child_urls(supervisor), admin_key)
     finally:
         up.send_signal(signal.SIGINT)
         try:

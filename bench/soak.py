@@ -116,8 +116,9 @@ class SteadyLoad:
     connection: httpx's pool, at 100 orders/s on a starved machine, lost its connections
     after 100 requests and sent nothing more."""
 
-    def __init__(self, api: str, rate: float, give_up_s: float = 30) -> None:
+    def __init__(self, api: str, rate: float, auth: dict[str, str], give_up_s: float = 30) -> None:
         self.url = f"http://{api}/api/orders/execute"
+        self.auth = auth
         self.rate = rate
         self.give_up_s = give_up_s
         self.accepted: dict[str, float] = {}  # order id -> accepted at (monotonic)
@@ -141,7 +142,7 @@ class SteadyLoad:
             await asyncio.gather(*pending)
 
     async def _submit(self, session: aiohttp.ClientSession, number: int) -> None:
-        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        headers = {**self.auth, "Idempotency-Key": uuid.uuid4().hex}
         body = {**ORDER_BODIES[number % len(ORDER_BODIES)], "slippageBps": 100}
         deadline = time.monotonic() + self.give_up_s
         while time.monotonic() < deadline:
@@ -180,7 +181,7 @@ def _memory(up: psutil.Process) -> dict[str, float]:
 async def _soak(
     args: argparse.Namespace, engine: RunningEngine, simulator_url: str, logs: Path
 ) -> SoakResult:
-    load = SteadyLoad(engine.base_url.removeprefix("http://"), args.rate)
+    load = SteadyLoad(engine.base_url.removeprefix("http://"), args.rate, engine.auth)
     stop = asyncio.Event()
     seconds = args.minutes * 60
     warm_up_s = min(60.0, seconds / 10)

@@ -34,6 +34,7 @@ from domain.order import decide
 from domain.records import EventMetadata
 from domain.streams import order_stream
 from orderengine.progress import progress_bar
+from tests.support.api_keys import TEST_SECRET, bearer, make_key
 from tests.support.servers import free_port, fresh_database, postgres_admin_url, wait_ready_async
 
 ORDER = msgspec.json.encode(
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> SubmitResult:
     admin = os.environ.get("DATABASE_URL") or postgres_admin_url()
     with fresh_database(admin, prefix="oe_bench") as url:
         migrate(url)
+        args.auth = [bearer(make_key(url, f"bench-{n}")) for n in range(args.keys)]
         api_rounds, raw_rounds = asyncio.run(_benchmark(url, args))
     return SubmitResult(
         orders=args.orders,
@@ -67,7 +69,7 @@ async def _benchmark(
     database_url: str, args: argparse.Namespace
 ) -> tuple[list[LoadResult], list[LoadResult]]:
     port = free_port()
-    api = _start_api(database_url, port, args.api_processes)
+    api = _start_api(database_url, port, args.api_processes, args.rate_limit)
     api_rounds: list[LoadResult] = []
     raw_rounds: list[LoadResult] = []
     try:
@@ -83,13 +85,18 @@ async def _benchmark(
     return api_rounds, raw_rounds
 
 
-def _start_api(database_url: str, port: int, processes: int) -> subprocess.Popen[bytes]:
+def _start_api(
+    database_url: str, port: int, processes: int, rate_limit: int
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "API_PROCESSES": str(processes),
         "LOG_LEVEL": "WARNING",
+        "API_KEY_SECRET": TEST_SECRET,
+        # Every submit draws on its key's bucket in Redis, which never runs dry here.
+        "RATE_LIMIT_PER_KEY": str(rate_limit),
     }
     argv = [sys.executable, "-m", "orderengine", "api", "--port", str(port)]
     return subprocess.Popen(argv, env=env)
@@ -100,6 +107,7 @@ async def _api_round(port: int, args: argparse.Namespace) -> LoadResult:
 
     def make_request(index: int) -> bytes:
         headers = {"Idempotency-Key": f"{run_id}-{index}"} if args.idempotency_keys else {}
+        headers |= args.auth[index % len(args.auth)]
         return post_request("127.0.0.1", port, "/api/orders/execute", ORDER, headers)
 
     result = await run_load(
@@ -152,6 +160,10 @@ def main() -> None:
     parser.add_argument("--api-processes", type=int, default=2)
     parser.add_argument("--idempotency-keys", action="store_true", help="send a key per order")
     parser.add_argument("--rounds", type=int, default=3, help="report the median round")
+    parser.add_argument("--keys", type=int, default=8, help="API keys the clients spread over")
+    parser.add_argument(
+        "--rate-limit", type=int, default=1_000_000, help="RATE_LIMIT_PER_KEY (0: no bucket)"
+    )
     run_benchmark(parser, run, show)
 
 

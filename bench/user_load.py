@@ -166,10 +166,10 @@ class UserLoadResult(msgspec.Struct, frozen=True):
         return [Throughput.of_offsets(f"burst of {self.burst.orders}", offsets, 0.2)]
 
 
-def _wrk(base_url: str, concurrency: int, seconds: float) -> WrkRun:
+def _wrk(base_url: str, concurrency: int, seconds: float, key: str) -> WrkRun:
     argv = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds:.0f}s", "--timeout", "10s"]
     argv += ["-s", str(LUA), base_url]
-    env = {**os.environ, "RUN_ID": uuid.uuid4().hex[:12]}
+    env = {**os.environ, "RUN_ID": uuid.uuid4().hex[:12], "API_KEY": key}
     completed = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     line = next(row for row in completed.stdout.splitlines() if row.startswith("WRK_JSON "))
     run = msgspec.json.decode(line.removeprefix("WRK_JSON "), type=WrkRun)
@@ -189,9 +189,9 @@ def _caught_up(database_url: str, timeout_s: float = 600) -> float:
     raise TimeoutError(f"orders still not final after {timeout_s} s")
 
 
-def _burst(base_url: str, orders: int, scratch: Path) -> BurstResult:
+def _burst(base_url: str, orders: int, scratch: Path, key: str) -> BurstResult:
     path = scratch / "burst.json"
-    argv = [sys.executable, "-m", "bench.burst_client", "--url", base_url]
+    argv = [sys.executable, "-m", "bench.burst_client", "--url", base_url, "--key", key]
     subprocess.run([*argv, "--orders", str(orders), "--result-json", str(path)], check=True)
     return msgspec.json.decode(path.read_bytes(), type=BurstResult)
 
@@ -207,11 +207,15 @@ def measure(args: argparse.Namespace) -> UserLoadResult:
     ):
         for _ in range(args.rounds):
             for concurrency in args.concurrency:
-                run = _wrk(engine.base_url, concurrency, args.seconds)
+                run = _wrk(engine.base_url, concurrency, args.seconds, engine.admin_key)
                 caught_up = _caught_up(engine.database_url)
                 runs.append(msgspec.structs.replace(run, caught_up_s=caught_up))
                 print(_line(runs[-1]), flush=True)
-        burst = _burst(engine.base_url, args.burst, Path(scratch)) if args.burst else None
+        burst = (
+            _burst(engine.base_url, args.burst, Path(scratch), engine.admin_key)
+            if args.burst
+            else None
+        )
     return UserLoadResult(args.seconds, runs, burst)
 
 

@@ -39,6 +39,7 @@ from db.pool import create_pool
 from db.wakeups import CommitNudger
 from domain.events import OrderEvent, OrderSubmitted
 from domain.streams import order_stream
+from tests.support.api_keys import TEST_SECRET, make_key
 from tests.support.order_histories import as_new_events, confirmed_history
 from tests.support.servers import free_port, fresh_database, postgres_admin_url, redis_url
 
@@ -59,6 +60,7 @@ def show(result: FanoutResult) -> None:
 async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) -> FanoutResult:
     port = free_port()
     api = _start_api(database_url, redis, port)
+    key = make_key(database_url, admin=True)
     pool = create_pool(database_url, min_size=4, max_size=16, acquire_timeout_s=10)
     redis_client = aioredis.Redis.from_url(redis)
     try:
@@ -72,11 +74,12 @@ async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) ->
         received: dict[Key, float] = {}
         live = asyncio.Semaphore(0)
         followers = [
-            asyncio.create_task(_follow(port, _order_id(h), received, live))
+            asyncio.create_task(_follow(_url(port, _order_id(h), key), received, live))
             for h in histories[: args.clients]
         ]
         stalled = [
-            await connect(_url(port, _order_id(h)), max_queue=1) for h in histories[args.clients :]
+            await connect(_url(port, _order_id(h), key), max_queue=1)
+            for h in histories[args.clients :]
         ]
         for _ in followers:
             await asyncio.wait_for(live.acquire(), 60)
@@ -109,10 +112,9 @@ async def _benchmark(database_url: str, redis: str, args: argparse.Namespace) ->
         api.wait(10)
 
 
-async def _follow(
-    port: int, order_id: str, received: dict[Key, float], live: asyncio.Semaphore
-) -> None:
-    async with connect(_url(port, order_id), max_queue=64) as connection:
+async def _follow(url: str, received: dict[Key, float], live: asyncio.Semaphore) -> None:
+    order_id = url.split("/api/orders/", 1)[1].split("/", 1)[0]
+    async with connect(url, max_queue=64) as connection:
         await _read_until_closed(connection, order_id, received, live)
 
 
@@ -171,8 +173,8 @@ def _latencies(committed: dict[Key, float], received: dict[Key, float]) -> tuple
     return len(measured), latencies
 
 
-def _url(port: int, order_id: str) -> str:
-    return f"ws://127.0.0.1:{port}/api/orders/{order_id}/stream"
+def _url(port: int, order_id: str, key: str) -> str:
+    return f"ws://127.0.0.1:{port}/api/orders/{order_id}/stream?access_token={key}"
 
 
 def _order_id(history: list[OrderEvent]) -> str:
@@ -195,6 +197,8 @@ def _start_api(database_url: str, redis: str, port: int) -> subprocess.Popen[byt
         "REDIS_URL": redis,
         "API_PROCESSES": "1",
         "LOG_LEVEL": "WARNING",
+        "API_KEY_SECRET": TEST_SECRET,
+        "MAX_SOCKETS_PER_KEY": "1000000",  # one key holds every client's socket
     }
     return subprocess.Popen(
         [sys.executable, "-m", "orderengine", "api", "--port", str(port)], env=env

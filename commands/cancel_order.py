@@ -39,7 +39,7 @@ async def cancel_order(
     """Cancel the order (None: no such order). Raises `InvalidTransition` for a
     confirmed, failed or expired order, and `ConcurrencyConflict` after `MAX_TRIES`
     lost races in a row."""
-    command_id = f"cancel:{idempotency_key}" if idempotency_key is not None else None
+    command_id = f"cancel:{actor}:{idempotency_key}" if idempotency_key is not None else None
     for _ in range(MAX_TRIES):
         state = await load_order(store, order_id)
         if state is None:

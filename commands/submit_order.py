@@ -38,8 +38,10 @@ def submission_fingerprint(command: SubmitOrder, stated_expiry: datetime | None 
     return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
 
 
-def submit_command_id(idempotency_key: str) -> str:
-    return f"submit:{idempotency_key}"
+def submit_command_id(idempotency_key: str, actor: str) -> str:
+    """The command id of a submit: the idempotency key is the client's (the API key's,
+    `actor`) own, so two keys using the same string make two orders."""
+    return f"submit:{actor}:{idempotency_key}"
 
 
 async def submit_order(
@@ -47,11 +49,13 @@ async def submit_order(
     command: SubmitOrder,
     idempotency_key: str | None,
     stated_expiry: datetime | None = None,
+    actor: str = "api",
 ) -> SubmitOutcome:
-    """Append `OrderSubmitted` to a new stream. A repeated key with the same request
-    returns the first order; with another request the store raises CommandConflict."""
-    command_id = submit_command_id(idempotency_key) if idempotency_key is not None else None
-    metadata = EventMetadata(command_id=command_id, correlation_id=command.order_id, actor="api")
+    """Append `OrderSubmitted` to a new stream, written by `actor` (who owns the order).
+    A repeated key with the same request returns the first order; with another request
+    the store raises CommandConflict."""
+    command_id = submit_command_id(idempotency_key, actor) if idempotency_key is not None else None
+    metadata = EventMetadata(command_id=command_id, correlation_id=command.order_id, actor=actor)
     events = wrap_events(decide(None, command), metadata)
     result = await store.append(
         order_stream(command.order_id),

@@ -53,6 +53,13 @@ _READ_ALL_OF_TYPES = (
     " ORDER BY events.tx_id, events.global_position LIMIT %s"
 )
 
+# One owner's events: those of streams whose first event that owner (actor) wrote, one
+# probe of UNIQUE (stream_id, stream_version) per event (db/migrations/0014_api_keys.sql).
+_OF_OWNER = (
+    " AND EXISTS (SELECT 1 FROM events o WHERE o.stream_id = events.stream_id"
+    " AND o.stream_version = 1 AND o.metadata->>'actor' = %s)"
+)
+
 Row = tuple[int, int, str, int, str, str, int, str, str, object]
 
 
@@ -127,9 +134,14 @@ class PostgresEventStore:
         limit: int,
         event_types: Sequence[str] | None = None,
         conn: AsyncConnection | None = None,
+        *,
+        owner: str | None = None,
     ) -> list[RecordedEvent]:
         """Up to `limit` settled events after `after`, in commit order; on `conn` when
-        given (a runner reads on its lock connection: each poll also proves the lock)."""
+        given (a runner reads on its lock connection: each poll also proves the lock);
+        only of the orders `owner` submitted, when given."""
+        if owner is not None:
+            return await self._owned(after, limit, event_types, owner)
         if event_types:
             params: tuple[object, ...] = (
                 list(event_types),
@@ -139,6 +151,23 @@ class PostgresEventStore:
             )
             return await self._fetch(_READ_ALL_OF_TYPES, params, conn)
         return await self._fetch(_READ_ALL, (str(after.tx_id), after.global_position, limit), conn)
+
+    async def _owned(
+        self, after: GlobalPosition, limit: int, event_types: Sequence[str] | None, owner: str
+    ) -> list[RecordedEvent]:
+        if event_types:
+            query = _READ_ALL_OF_TYPES.replace(" ORDER BY", _OF_OWNER + " ORDER BY")
+            params: tuple[object, ...] = (
+                list(event_types),
+                str(after.tx_id),
+                after.global_position,
+                owner,
+                limit,
+            )
+        else:
+            query = _READ_ALL.replace(" ORDER BY", _OF_OWNER + " ORDER BY")
+            params = (str(after.tx_id), after.global_position, owner, limit)
+        return await self._fetch(query, params)
 
     async def _fetch(
         self, query: str, params: tuple[object, ...], conn: AsyncConnection | None = None

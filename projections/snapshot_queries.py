@@ -35,10 +35,15 @@ class SnapshotReader:
         order_type: str | None,
         before: GlobalPosition | None,
         limit: int,
+        owner: str | None = None,
     ) -> list[OrderSnapshot]:
-        """Up to `limit` orders submitted before `before`, newest first (keyset)."""
+        """Up to `limit` orders submitted before `before`, newest first (keyset); only
+        `owner`'s when given."""
         conditions: list[sql.Composable] = []
         params: list[object] = []
+        if owner is not None:
+            conditions.append(sql.SQL("owner = %s"))
+            params.append(owner)
         if status is not None:
             conditions.append(sql.SQL("status = %s"))
             params.append(status)

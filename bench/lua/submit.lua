@@ -15,7 +15,8 @@ end
 function request()
   counter = counter + 1
   local key = string.format("wrk-%s-%d-%d", os.getenv("RUN_ID") or "run", id, counter)
-  local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = key}
+  local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = key,
+                   ["Authorization"] = "Bearer " .. (os.getenv("API_KEY") or "")}
   local body = '{"type":"market","tokenIn":"SOL","tokenOut":"USDC","amountIn":"0.5"}'
   return wrk.format("POST", "/api/orders/execute", headers, body)
 end

@@ -19,6 +19,7 @@ from api.services import ApiServices
 from db.event_store import PostgresEventStore
 from db.pool import create_pool
 from simulator.config import LedgerMode, SimulatorConfig
+from tests.support.api_keys import bearer, key_ring, make_key
 from tests.support.engine import INSTANT_VENUE, Engine, running_engine
 from tests.support.simulator_thread import SimulatorThread, simulator_thread
 from workers.solana.quoter import VenueQuoter
@@ -61,10 +62,14 @@ def stack(postgres_admin: str, redis_server: str, ledger: LedgerMode) -> StackFa
                 await pool.open(wait=True)
                 quotes = VenueQuoter(url)
                 services = ApiServices(
-                    store=PostgresEventStore(pool), quotes=quotes, on_shutdown=[quotes.close]
+                    store=PostgresEventStore(pool),
+                    keys=key_ring(pool),
+                    quotes=quotes,
+                    on_shutdown=[quotes.close],
                 )
                 try:
                     async with AsyncTestClient(create_app(services)) as client:
+                        client.headers.update(bearer(make_key(engine.database_url, admin=True)))
                         yield Stack(engine, simulator, client)
                 finally:
                     await pool.close()

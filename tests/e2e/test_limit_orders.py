@@ -62,7 +62,9 @@ async def test_a_limit_order_fires_when_the_price_moves_and_confirms_above_its_l
         try:
             async with serving(pool, redis_server) as api:
                 wanted = f"{await market_out(running) * 1.02:.6f}"  # 2 % above the market
-                async with connect(f"ws://{api.base_url}/api/orders/execute") as socket:
+                async with connect(
+                    f"ws://{api.base_url}/api/orders/execute", additional_headers=api.auth
+                ) as socket:
                     await socket.send(json.dumps(LIMIT | {"minAmountOut": wanted}))
                     accepted = json.loads(await socket.recv())
                     assert accepted["type"] == "accepted", accepted
@@ -90,7 +92,9 @@ async def test_a_limit_order_fires_when_the_price_moves_and_confirms_above_its_l
                 confirmed = events[-1]["data"]
                 assert float(confirmed["amountOut"]) >= float(wanted)
 
-                async with httpx.AsyncClient(base_url=f"http://{api.base_url}") as client:
+                async with httpx.AsyncClient(
+                    base_url=f"http://{api.base_url}", headers=api.auth
+                ) as client:
 
                     async def projected() -> bool:
                         reply = await client.get(f"/api/orders/{order_id}")

@@ -31,7 +31,9 @@ async def test_a_live_order_streams_to_confirmed_and_the_tools_agree(
         await pool.open(wait=True)
         try:
             async with serving(pool, redis_server) as api:
-                async with connect(f"ws://{api.base_url}/api/orders/execute") as socket:
+                async with connect(
+                    f"ws://{api.base_url}/api/orders/execute", additional_headers=api.auth
+                ) as socket:
                     await socket.send(json.dumps(ORDER))
                     accepted = json.loads(await socket.recv())
                     messages = [json.loads(raw) async for raw in socket]
@@ -45,13 +47,15 @@ async def test_a_live_order_streams_to_confirmed_and_the_tools_agree(
                 assert {"routing", "building", "submitted"} <= set(statuses)
 
                 url = f"ws://{api.base_url}/api/orders/{order_id}/stream?afterVersion=3"
-                async with connect(url) as socket:
+                async with connect(url, additional_headers=api.auth) as socket:
                     resumed = [json.loads(raw) for raw in [m async for m in socket]]
                 assert [m["version"] for m in resumed if m["type"] == "event"] == list(
                     range(4, len(events) + 1)
                 )
 
-                async with httpx.AsyncClient(base_url=f"http://{api.base_url}") as client:
+                async with httpx.AsyncClient(
+                    base_url=f"http://{api.base_url}", headers=api.auth
+                ) as client:
 
                     async def projected() -> bool:
                         reply = await client.get(f"/api/orders/{order_id}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -61,10 +62,17 @@ def test_up_on_a_fresh_data_dir_accepts_and_records_an_order(tmp_path: Path) -> 
         said = {line.split()[0] for line in lines if line.startswith("  ") and " ready" in line}
         assert roles <= said, lines
         assert not any("\x1b[" in line or line.startswith("{") for line in lines), lines
-        accepted = httpx.post(f"{base}/api/orders/execute", json=ORDER)
+        key_file = tmp_path / "data" / "admin.key"
+        assert f"  admin key   written to {key_file}" in "\n".join(lines), lines
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        auth = {"Authorization": f"Bearer {key_file.read_text().strip()}"}
+        refused = httpx.post(f"{base}/api/orders/execute", json=ORDER)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        accepted = httpx.post(f"{base}/api/orders/execute", json=ORDER, headers=auth)
         assert accepted.status_code == 202
         order_id = accepted.json()["orderId"]
-        events = httpx.get(f"{base}/api/orders/{order_id}/events").json()
+        events = httpx.get(f"{base}/api/orders/{order_id}/events", headers=auth).json()
         assert events[0]["type"] == "OrderSubmitted"
         assert events[0]["data"]["amountIn"] == "1.5"
     finally:

@@ -81,7 +81,7 @@ async def exercise_limits(
     rng = random.Random(14)
     restarts_before = rig.unplanned_restarts()
     with rig.horizon_sampler() as horizon:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10, headers=rig.engine.auth) as client:
             market = Market(client, rig.simulator.url)
             await market.look()
             orders: dict[str, tuple[int, int]] = {}

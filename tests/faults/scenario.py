@@ -36,7 +36,7 @@ async def exercise(
     rig: FaultRig, fault: str, inject: Callable[[FaultRig], Awaitable[None]]
 ) -> None:
     """Run `inject` under load, then check every promise and add a row to the table."""
-    load = OrderLoad(rig.apis, ORDERS_PER_S)
+    load = OrderLoad(rig.apis, ORDERS_PER_S, rig.engine.auth)
     followers: dict[str, StreamFollower] = {}
     streaming: list[asyncio.Task[None]] = []
     stop = asyncio.Event()
@@ -139,7 +139,7 @@ async def _follow_every_order(
     while not stop.is_set():
         for order_id in list(load.accepted):
             if order_id not in followers:
-                follower = StreamFollower(order_id, load.apis)
+                follower = StreamFollower(order_id, load.apis, load.headers)
                 followers[order_id] = follower
                 streaming.append(asyncio.create_task(follower.follow()))
         await asyncio.sleep(0.02)

@@ -16,6 +16,7 @@ from api.app import create_app
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
 from db.migrate import migrate
+from tests.support.api_keys import bearer, key_ring, make_key, pool_url
 from tests.support.consumers import EFFECTS_TABLE
 from tests.support.servers import fresh_database
 
@@ -38,9 +39,11 @@ async def client(
 
     services = ApiServices(
         store=PostgresEventStore(pool),
+        keys=key_ring(pool),
         probes={"postgres": probe_postgres, "redis": probe_redis},
     )
     async with AsyncTestClient(create_app(services)) as test_client:
+        test_client.headers.update(bearer(make_key(pool_url(pool), admin=True)))
         yield test_client
 
 

@@ -21,6 +21,7 @@ from domain.tokens import TOKENS, Token
 from simulator.answers import Answers
 from simulator.core import Simulator
 from simulator.wallets import STARTING_FUNDS
+from tests.support.api_keys import InMemoryKeys, bearer, in_memory_admin
 from tests.support.in_process_chain import InProcessTransport, in_process_clients
 from workers.solana.balances import WalletBalances
 from workers.solana.quoter import VenueQuoter
@@ -56,10 +57,15 @@ def in_process_wallet() -> WalletBalances:
 
 @pytest.fixture
 async def client() -> AsyncIterator[AsyncTestClient[Litestar]]:
+    keys = InMemoryKeys()
     services = ApiServices(
-        store=InMemoryEventStore(), quotes=InProcessQuoter(), wallet=in_process_wallet()
+        store=InMemoryEventStore(),
+        keys=keys.ring(),
+        quotes=InProcessQuoter(),
+        wallet=in_process_wallet(),
     )
     async with AsyncTestClient(create_app(services)) as test_client:
+        test_client.headers.update(bearer(keys.add("quoter")))
         yield test_client
 
 
@@ -107,8 +113,12 @@ async def test_bad_input_is_a_400_naming_the_field(
 
 async def test_a_venue_that_does_not_answer_is_a_503() -> None:
     quotes = VenueQuoter("http://127.0.0.1:9")  # discard port: nothing listens
-    services = ApiServices(store=InMemoryEventStore(), quotes=quotes, on_shutdown=[quotes.close])
+    keys, auth = in_memory_admin()
+    services = ApiServices(
+        store=InMemoryEventStore(), keys=keys, quotes=quotes, on_shutdown=[quotes.close]
+    )
     async with AsyncTestClient(create_app(services)) as client:
+        client.headers.update(auth)
         status, body = await get_quote(client, tokenIn="SOL", tokenOut="USDC", amountIn="1")
     assert status == 503, body
 
@@ -166,8 +176,10 @@ class RefusingQuoter:
 
 
 async def test_a_venue_refusal_is_a_400_naming_amount_in() -> None:
-    services = ApiServices(store=InMemoryEventStore(), quotes=RefusingQuoter())
+    keys, auth = in_memory_admin()
+    services = ApiServices(store=InMemoryEventStore(), keys=keys, quotes=RefusingQuoter())
     async with AsyncTestClient(create_app(services)) as client:
+        client.headers.update(auth)
         status, body = await get_quote(client, tokenIn="SOL", tokenOut="USDC", amountIn="1")
     assert status == 400, body
     assert body["field"] == "amountIn"

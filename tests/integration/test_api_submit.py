@@ -21,6 +21,7 @@ from db.pool import create_pool
 from domain.events import OrderSubmitted
 from domain.streams import order_stream
 from tests.conftest import count_events
+from tests.support.api_keys import in_memory_admin
 from tests.support.order_histories import as_new_events, confirmed_history
 
 Client = AsyncTestClient[Litestar]
@@ -288,13 +289,16 @@ async def test_postgres_down_is_503_quickly_and_ready_says_which() -> None:
     async def close_pool() -> None:
         await pool.close()
 
+    keys, auth = in_memory_admin()
     services = ApiServices(
         store=PostgresEventStore(pool),
+        keys=keys,
         probes={"postgres": probe_postgres, "redis": probe_redis},
         on_startup=[open_pool],
         on_shutdown=[close_pool],
     )
     async with AsyncTestClient(create_app(services)) as client:
+        client.headers.update(auth)
         started = time.monotonic()
         response = await submit(client, ORDER)
         assert response.status_code == 503
@@ -327,7 +331,9 @@ async def test_an_audit_page_is_two_queries_however_many_orders_it_shows(
     await pool.open(wait=True)
     try:
         store = PostgresEventStore(pool)
-        async with AsyncTestClient(create_app(ApiServices(store=store))) as client:
+        keys, auth = in_memory_admin()
+        async with AsyncTestClient(create_app(ApiServices(store=store, keys=keys))) as client:
+            client.headers.update(auth)
             after = await _tail_cursor(client)
             for _ in range(40):
                 history = confirmed_history(attempts=1)

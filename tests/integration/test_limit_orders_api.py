@@ -27,6 +27,7 @@ from domain.events import RouteLeg, TriggerQuote
 from domain.streams import order_stream
 from simulator.config import SimulatorConfig
 from tests.conftest import count_events
+from tests.support.api_keys import bearer, key_ring, make_key, pool_url
 from tests.support.order_histories import as_new_events, attempt_commands, replay_commands
 from tests.support.simulator_thread import simulator_thread
 from workers.solana.quoter import VenueQuoter
@@ -49,12 +50,14 @@ async def limit_client(
         )
         services = ApiServices(
             store=store,
+            keys=key_ring(pool),
             quotes=quotes,
             read_side=read_side,
             on_startup=[tasks.start],
             on_shutdown=[tasks.stop, quotes.close],
         )
         async with AsyncTestClient(create_app(services)) as client:
+            client.headers.update(bearer(make_key(pool_url(pool), admin=True)))
             yield client
 
 

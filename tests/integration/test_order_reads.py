@@ -29,7 +29,7 @@ async def api(
     async with (
         serving(pool, redis_server) as engine,
         projecting(database_url, engine.store),
-        httpx.AsyncClient(base_url=f"http://{engine.base_url}") as client,
+        httpx.AsyncClient(base_url=f"http://{engine.base_url}", headers=engine.auth) as client,
     ):
         yield engine, client
 
@@ -193,7 +193,9 @@ async def test_an_order_not_projected_yet_is_folded_from_its_events(
     # No projector here: the read model never gets the order.
     async with serving(pool, redis_server) as engine:
         order_id = await _confirmed_order(engine)
-        async with httpx.AsyncClient(base_url=f"http://{engine.base_url}") as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://{engine.base_url}", headers=engine.auth
+        ) as client:
             reply = await client.get(f"/api/orders/{order_id}")
     assert reply.status_code == 200
     assert reply.json()["status"] == "confirmed"

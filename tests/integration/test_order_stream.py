@@ -32,6 +32,7 @@ from domain.records import GlobalPosition
 from domain.streams import order_stream
 from projections.metric_queries import read_side_figures
 from projections.snapshot_queries import SnapshotReader
+from tests.support.api_keys import in_memory_admin
 from tests.support.order_histories import as_new_events, confirmed_history
 from tests.support.read_side_api import ReadSideApi, serving, wait_until
 
@@ -72,7 +73,7 @@ async def receive_all(socket: ClientConnection, into: Received, stop_after: int 
 
 async def follow(api: ReadSideApi, path: str) -> Received:
     received = Received()
-    async with connect(f"ws://{api.base_url}{path}") as socket:
+    async with connect(f"ws://{api.base_url}{path}", additional_headers=api.auth) as socket:
         await receive_all(socket, received)
     return received
 
@@ -110,7 +111,9 @@ async def test_reconnecting_with_after_version_continues_exactly(api: ReadSideAp
     stream_id = order_stream(order_id)
     await api.store.append(stream_id, 0, as_new_events(history[:3]))
     first = Received()
-    async with connect(f"ws://{api.base_url}/api/orders/{order_id}/stream") as socket:
+    async with connect(
+        f"ws://{api.base_url}/api/orders/{order_id}/stream", additional_headers=api.auth
+    ) as socket:
         await receive_all(socket, first, stop_after=2)
     await api.store.append(stream_id, 3, as_new_events(history[3:6]))
     after = first.versions[-1]
@@ -131,7 +134,7 @@ async def test_a_slow_client_still_gets_everything(
         await api.store.append(stream_id, 0, as_new_events(history[:1]))
         received = Received()
         url = f"ws://{api.base_url}/api/orders/{_order_id(history)}/stream"
-        async with connect(url, max_queue=1) as socket:
+        async with connect(url, max_queue=1, additional_headers=api.auth) as socket:
             await wait_until(lambda: api.read_side.feed.open_sockets == 1, what="subscribed")
             for version in range(1, len(history)):
                 await api.store.append(stream_id, version, as_new_events([history[version]]))
@@ -162,7 +165,9 @@ async def test_bad_streams_close_after_an_error_message(
 
 async def test_the_submit_socket_accepts_then_streams_to_the_end(api: ReadSideApi) -> None:
     received = Received()
-    async with connect(f"ws://{api.base_url}/api/orders/execute") as socket:
+    async with connect(
+        f"ws://{api.base_url}/api/orders/execute", additional_headers=api.auth
+    ) as socket:
         body = {
             "type": "market",
             "tokenIn": "SOL",
@@ -196,7 +201,9 @@ async def test_the_submit_socket_accepts_then_streams_to_the_end(api: ReadSideAp
 )
 async def test_a_bad_submit_message_is_an_error_and_4400(api: ReadSideApi, body: str) -> None:
     received = Received()
-    async with connect(f"ws://{api.base_url}/api/orders/execute") as socket:
+    async with connect(
+        f"ws://{api.base_url}/api/orders/execute", additional_headers=api.auth
+    ) as socket:
         await socket.send(body)
         await receive_all(socket, received)
     assert received.kinds == ["error"]
@@ -240,8 +247,10 @@ async def test_a_socket_before_the_tailer_started_is_told_to_retry_never_left_op
     let_the_tailer_start = asyncio.Event()
     feed, tasks = _slow_feed(pool, redis_server, let_the_tailer_start, start_wait_s=0)
     read_side = ReadSide(SnapshotReader(pool), feed, lambda: read_side_figures(pool))
+    keys, auth = in_memory_admin()
     services = ApiServices(
         store=store,
+        keys=keys,
         probes={"live_feed": tasks.probe},  # postgres and redis unprobed here
         on_startup=[tasks.start],
         on_shutdown=[tasks.stop],
@@ -252,7 +261,8 @@ async def test_a_socket_before_the_tailer_started_is_told_to_retry_never_left_op
     await store.append(order_stream(order_id), 0, as_new_events(history[:2]))
     async with _served(create_app(services)) as base_url:
         early = Received()
-        async with connect(f"ws://{base_url}/api/orders/{order_id}/stream") as socket:
+        stream_url = f"ws://{base_url}/api/orders/{order_id}/stream"
+        async with connect(stream_url, additional_headers=auth) as socket:
             collecting = asyncio.create_task(receive_all(socket, early))
             await wait_until(
                 lambda: "live" in early.kinds or collecting.done(), what="live or a refusal"
@@ -268,7 +278,7 @@ async def test_a_socket_before_the_tailer_started_is_told_to_retry_never_left_op
         assert early.close_code == 1011, early.messages
         assert early.messages[0]["status"] == 503
         await asyncio.wait_for(feed.started.wait(), 10)
-        later = await follow_at(base_url, f"/api/orders/{order_id}/stream")
+        later = await follow_at(base_url, f"/api/orders/{order_id}/stream", auth)
         async with httpx.AsyncClient(base_url=f"http://{base_url}") as http:
             assert (await http.get("/ready")).json()["liveFeed"] == "ok"
     assert later.versions == list(range(1, len(history) + 1))
@@ -281,7 +291,10 @@ async def test_the_server_accepts_sockets_once_the_tailer_has_its_position(
     store = PostgresEventStore(pool)
     let_the_tailer_start = asyncio.Event()
     feed, tasks = _slow_feed(pool, redis_server, let_the_tailer_start, start_wait_s=10)
-    services = ApiServices(store=store, on_startup=[tasks.start], on_shutdown=[tasks.stop])
+    keys, _ = in_memory_admin()
+    services = ApiServices(
+        store=store, keys=keys, on_startup=[tasks.start], on_shutdown=[tasks.stop]
+    )
     asyncio.get_running_loop().call_later(0.3, let_the_tailer_start.set)
     async with _served(create_app(services)):
         assert feed.started.is_set()
@@ -305,9 +318,9 @@ def _slow_feed(
     return feed, ReadSideTasks(feed, listener, start_wait_s=start_wait_s)
 
 
-async def follow_at(base_url: str, path: str) -> Received:
+async def follow_at(base_url: str, path: str, auth: dict[str, str]) -> Received:
     received = Received()
-    async with connect(f"ws://{base_url}{path}") as socket:
+    async with connect(f"ws://{base_url}{path}", additional_headers=auth) as socket:
         await receive_all(socket, received)
     return received
 

@@ -35,7 +35,9 @@ async def api(
 async def submit_over_socket(api: ReadSideApi, message: str, **headers: str) -> Received:
     received = Received()
     async with connect(
-        f"ws://{api.base_url}/api/orders/execute", additional_headers=headers, max_size=None
+        f"ws://{api.base_url}/api/orders/execute",
+        additional_headers=api.auth | headers,
+        max_size=None,
     ) as socket:
         await socket.send(message)
         received.messages.append(json.loads(await socket.recv()))
@@ -76,7 +78,9 @@ async def test_a_foreign_origin_is_refused(api: ReadSideApi, database_url: str, 
     before = count_events(database_url)
     received = Received()
     headers = {"Origin": "https://evil.example"}
-    async with connect(f"ws://{api.base_url}{path}", additional_headers=headers) as socket:
+    async with connect(
+        f"ws://{api.base_url}{path}", additional_headers=api.auth | headers
+    ) as socket:
         await receive_all(socket, received)  # refused before the first message is read
     assert received.kinds == ["error"]
     assert received.messages[0]["field"] == "Origin"
@@ -99,7 +103,7 @@ async def test_the_submit_socket_follows_an_order_after_a_version(api: ReadSideA
     await api.store.append(order_stream(order_id), 0, as_new_events(history))
     received = Received()
     path = f"/api/orders/execute?orderId={order_id}&afterVersion=2"
-    async with connect(f"ws://{api.base_url}{path}") as socket:
+    async with connect(f"ws://{api.base_url}{path}", additional_headers=api.auth) as socket:
         await receive_all(socket, received)
     assert received.versions == list(range(3, len(history) + 1))
     assert received.close_code == 1000

@@ -76,14 +76,17 @@ def shared(postgres_admin: str, redis_server: str) -> Iterator[Shared]:
         running_engine(
             postgres_admin, redis_server, simulator.url, workers=2, settings=FAST
         ) as engine,
-        httpx.Client(timeout=10) as http,
     ):
+        http = httpx.Client(timeout=10, headers=engine.auth)
         port = free_port()
         engine.start("evaluator")
         engine.start("api", "api", "--port", str(port))
         api = f"127.0.0.1:{port}"
         wait_ready(f"http://{api}", 90)
-        yield Shared(engine, simulator, api, http)
+        try:
+            yield Shared(engine, simulator, api, http)
+        finally:
+            http.close()
 
 
 class EngineModel(RuleBasedStateMachine):
@@ -192,7 +195,8 @@ class EngineModel(RuleBasedStateMachine):
     def _read(self, order_id: str, after: int, most: int) -> list[int]:
         url = f"ws://{self.world.api}/api/orders/{order_id}/stream?afterVersion={after}"
         versions: list[int] = []
-        with connect(url, open_timeout=5, close_timeout=1) as socket:
+        auth = self.world.engine.auth
+        with connect(url, open_timeout=5, close_timeout=1, additional_headers=auth) as socket:
             try:
                 while len(versions) < most:
                     message = json.loads(socket.recv(timeout=5))

@@ -21,6 +21,7 @@ import psycopg
 import redis
 
 from db.migrate import migrate
+from tests.support.api_keys import TEST_SECRET, bearer, make_key
 from tests.support.servers import fresh_database
 
 FINAL_EVENTS = ("OrderConfirmed", "OrderFailed", "OrderExpired", "OrderCancelled")
@@ -46,6 +47,12 @@ class Engine:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Per process name: a command prefix (`ip netns exec NS`) and settings of its own.
     wrappers: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    admin_key: str = ""  # made by `running_engine`; its API processes hash with TEST_SECRET
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Headers of the admin key (HTTP and WebSockets)."""
+        return bearer(self.admin_key)
 
     def environment(self) -> dict[str, str]:
         return {
@@ -56,6 +63,8 @@ class Engine:
             "BROKER_NAMESPACE": self.namespace,
             "LOG_LEVEL": "WARNING",
             "DISPATCHER_METRICS_PORT": "0",  # engines of parallel runs would share the port
+            "API_KEY_SECRET": TEST_SECRET,
+            "RATE_LIMIT_PER_KEY": "0",  # one admin key carries every test client's load
             **self.settings,
         }
 
@@ -129,6 +138,7 @@ def running_engine(
     with fresh_database(postgres_admin, prefix="oe_e2e") as database_url:
         migrate(database_url)
         engine = Engine(database_url, redis_url, simulator_url, settings or {})
+        engine.admin_key = make_key(database_url, admin=True)
         try:
             engine.start("dispatcher")
             for number in range(workers):

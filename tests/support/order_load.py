@@ -34,6 +34,7 @@ class OrderLoad:
 
     apis: list[str]
     rate: float
+    headers: dict[str, str] = field(default_factory=dict)  # the API key's
     accepted: dict[str, float] = field(default_factory=dict)  # order id -> accepted at
     refusals: list[str] = field(default_factory=list)
 
@@ -67,7 +68,8 @@ class OrderLoad:
         while time.monotonic() < deadline:
             url = f"http://{next(apis)}/api/orders/execute"
             try:
-                reply = await client.post(url, json=body, headers={"Idempotency-Key": key})
+                headers = {**self.headers, "Idempotency-Key": key}
+                reply = await client.post(url, json=body, headers=headers)
             except httpx.TransportError:
                 await asyncio.sleep(0.05)
                 continue
@@ -88,6 +90,7 @@ class StreamFollower:
 
     order_id: str
     apis: list[str]
+    headers: dict[str, str] = field(default_factory=dict)  # the API key's
     versions: list[int] = field(default_factory=list)
     reconnects: int = 0
 
@@ -98,7 +101,9 @@ class StreamFollower:
             after = self.versions[-1] if self.versions else 0
             url = f"ws://{next(apis)}/api/orders/{self.order_id}/stream?afterVersion={after}"
             try:
-                async with connect(url, open_timeout=5, close_timeout=1) as socket:
+                async with connect(
+                    url, open_timeout=5, close_timeout=1, additional_headers=self.headers
+                ) as socket:
                     async for raw in socket:
                         message = json.loads(raw)
                         if message["type"] == "event":

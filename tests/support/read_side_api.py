@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -16,20 +17,26 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app
+from api.rate_limit import KeyRateLimit
 from api.read_side import ReadSide, build_read_side
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
 from db.subscription import SubscriptionRunner
 from db.wakeups import CommitNudger
 from projections.order_projector import OrderSnapshotProjection
+from tests.support.api_keys import bearer, key_ring, make_key, pool_url
 
 
 class ReadSideApi:
-    def __init__(self, app: Litestar, store: PostgresEventStore, read_side: ReadSide) -> None:
+    def __init__(
+        self, app: Litestar, store: PostgresEventStore, read_side: ReadSide, admin_key: str
+    ) -> None:
         self.app = app
         self.store = store
         self.read_side = read_side
         self.base_url = ""
+        self.admin_key = admin_key
+        self.auth = bearer(admin_key)  # headers of an admin key, for HTTP and WebSockets
 
 
 def read_side_api(
@@ -38,6 +45,8 @@ def read_side_api(
     *,
     queue_capacity: int = 256,
     allowed_origins: tuple[str, ...] = (),
+    max_sockets_per_key: int = 100,
+    rate_limit_per_key: int = 0,
 ) -> tuple[ReadSideApi, aioredis.Redis]:
     redis_client = aioredis.Redis.from_url(redis_url)
     store = PostgresEventStore(pool, on_commit=CommitNudger(redis_client).nudge)
@@ -46,13 +55,18 @@ def read_side_api(
     )
     services = ApiServices(
         store=store,
+        keys=key_ring(pool, max_sockets_per_key=max_sockets_per_key),
+        rate_limit=KeyRateLimit(
+            redis_client, f"oe-test-{uuid.uuid4().hex[:8]}", rate_limit_per_key
+        ),
         on_startup=[tasks.start],
         on_shutdown=[tasks.stop],
         read_side=read_side,
         pool_stats=pool.pop_stats,
         allowed_origins=allowed_origins,
     )
-    return ReadSideApi(create_app(services), store, read_side), redis_client
+    admin_key = make_key(pool_url(pool), admin=True)
+    return ReadSideApi(create_app(services), store, read_side, admin_key), redis_client
 
 
 @asynccontextmanager
@@ -62,10 +76,17 @@ async def serving(
     *,
     queue_capacity: int = 256,
     allowed_origins: tuple[str, ...] = (),
+    max_sockets_per_key: int = 100,
+    rate_limit_per_key: int = 0,
 ) -> AsyncIterator[ReadSideApi]:
     """A real HTTP/WebSocket server on a free port, on the running loop."""
     api, redis_client = read_side_api(
-        pool, redis_url, queue_capacity=queue_capacity, allowed_origins=allowed_origins
+        pool,
+        redis_url,
+        queue_capacity=queue_capacity,
+        allowed_origins=allowed_origins,
+        max_sockets_per_key=max_sockets_per_key,
+        rate_limit_per_key=rate_limit_per_key,
     )
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from structlog.contextvars import bound_contextvars
 
+from db.api_keys import new_key
 from orderengine.logs import configure_logging
 from tests.unit.execution.fakes import FakeVenue, fake_context
 from tests.unit.execution.test_steps import new_order
@@ -78,6 +79,18 @@ def test_a_line_never_carries_a_password(captured: Captured) -> None:
     assert "hunter2" not in text
     (record,) = captured.records()
     assert record["url"] == "postgresql://engine:***@db:5432/oe"
+
+
+def test_a_line_never_carries_an_api_key(captured: Captured) -> None:
+    key, key_id = new_key()
+    # As uvicorn logs a WebSocket: the path with its query, as a positional argument.
+    logging.getLogger("uvicorn.error").info(
+        '%s - "WebSocket %s" [accepted]', "127.0.0.1:5", f"/api/x/stream?access_token={key}"
+    )
+    logging.getLogger("t").warning("refused", extra={"presented": key})
+    text = captured.getvalue()
+    assert key.rsplit("_", 1)[1] not in text
+    assert f"oe_{key_id}_[redacted]" in text
 
 
 def test_on_a_terminal_lines_are_text(restore_logging: None) -> None:
