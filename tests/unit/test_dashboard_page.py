@@ -15,11 +15,13 @@ from api.app import create_app
 from api.dashboard import STATIC_DIR
 from api.services import ApiServices
 from db.memory import InMemoryEventStore
+from tests.support.api_keys import in_memory_admin
 
 
 @pytest.fixture
 def client() -> Iterator[TestClient[Litestar]]:
-    with TestClient(create_app(ApiServices(store=InMemoryEventStore()))) as test_client:
+    keys, _ = in_memory_admin()  # the page needs no key: it asks for one itself
+    with TestClient(create_app(ApiServices(store=InMemoryEventStore(), keys=keys))) as test_client:
         yield test_client
 
 
