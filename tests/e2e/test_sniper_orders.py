@@ -95,7 +95,7 @@ async def test_a_sniper_skips_a_freezable_pool_and_buys_the_next_at_its_open_plu
         try:
             async with (
                 serving(pool, redis_server) as api,
-                httpx.AsyncClient(base_url=f"http://{api.base_url}") as client,
+                httpx.AsyncClient(base_url=f"http://{api.base_url}", headers=api.auth) as client,
             ):
 
                 async def projected() -> bool:

@@ -26,6 +26,15 @@ class DashboardEngine:
     simulator: SimulatorThread
     base_url: str
 
+    @property
+    def admin_key(self) -> str:
+        return self.engine.admin_key
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Headers of the admin key, for the tests' own API calls."""
+        return self.engine.auth
+
     def rpc(self, method: str, params: dict[str, Any]) -> Any:
         """A simulator JSON-RPC call (control methods such as `simulator_movePrice`)."""
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": [params]}

@@ -98,6 +98,10 @@ function refusedInput(form, field) {
     const input = inputOf(form, name);
     if (input && !input.closest("[hidden]")) return input;
   }
+  // A whole object refused (`exit`): its first member's input that is shown.
+  for (const input of form.querySelectorAll(`[data-field^="${field}."]`)) {
+    if (!input.closest("[hidden]")) return input;
+  }
   return null;
 }
 
