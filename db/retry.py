@@ -151,17 +151,24 @@ async def every_interval(
         if when_quiet is None:
             await sleep_unless(stop, pause)
         else:
-            await _sleep_unless_rung(stop, when_quiet.bell, pause)
+            await sleep_unless_rung(stop, when_quiet.bell, pause)
 
 
-async def _sleep_unless_rung(stop: asyncio.Event, bell: asyncio.Event, seconds: float) -> None:
-    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(bell.wait())]
+async def sleep_unless_rung(
+    stop: asyncio.Event, bell: asyncio.Event | None, seconds: float
+) -> None:
+    """Sleep `seconds`, or less when `stop` is set or `bell` rings meanwhile; the bell is
+    cleared afterwards (what it announced is looked at next)."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if bell is not None:
+        waits.append(asyncio.ensure_future(bell.wait()))
     try:
         await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiting in waits:
             waiting.cancel()
-    bell.clear()
+    if bell is not None:
+        bell.clear()
 
 
 async def _unless_lost(work: Awaitable[object], gate: Gate | None) -> None:

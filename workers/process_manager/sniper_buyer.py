@@ -30,7 +30,7 @@ from commands.ports import EventStore, LaunchFeed, QuoteService, VenueRejected
 from commands.quote_types import PoolLadder
 from db import armed_snipers
 from db.armed_snipers import ArmedSniper
-from db.retry import Gate
+from db.retry import Gate, sleep_unless_rung
 from domain.events import RouteLeg, TriggerFired, TriggerQuote
 from domain.routing import VenueUnavailable
 from domain.tokens import order_token, token_by_symbol
@@ -93,19 +93,7 @@ class SniperBuyer:
                     busy = await self.look()
                 except Exception:
                     log.exception("sniper buy failed; looking again")
-            await self._pause(stop, self._interval_s if busy else self._idle_s)
-
-    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
-        woken = [asyncio.ensure_future(stop.wait())]
-        if self._buying is not None:
-            woken.append(asyncio.ensure_future(self._buying.wait()))
-        try:
-            await asyncio.wait(woken, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in woken:
-                waiting.cancel()
-        if self._buying is not None:
-            self._buying.clear()
+            await sleep_unless_rung(stop, self._buying, self._interval_s if busy else self._idle_s)
 
     async def look(self) -> bool:
         """Expire what is due and fire the buys due now; False when no sniper waits for

@@ -27,7 +27,7 @@ from commands.fire_trigger import Fire, expire_order, fire_triggers
 from commands.ports import EventStore, QuoteService
 from db import armed_orders
 from db.armed_orders import ArmedOrder
-from db.retry import Gate
+from db.retry import Gate, sleep_unless_rung
 from domain.events import TriggerFired
 from domain.tokens import PAIRS, token_by_symbol
 from workers.process_manager.trigger_quotes import Met, Probe, orders_met, probe
@@ -101,19 +101,7 @@ class TriggerEvaluator:
                     busy = await self.look()
                 except Exception:
                     log.exception("trigger evaluation failed; looking again")
-            await self._pause(stop, self._interval_s if busy else self._idle_s)
-
-    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
-        woken = [asyncio.ensure_future(stop.wait())]
-        if self._armed is not None:
-            woken.append(asyncio.ensure_future(self._armed.wait()))
-        try:
-            await asyncio.wait(woken, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in woken:
-                waiting.cancel()
-        if self._armed is not None:
-            self._armed.clear()
+            await sleep_unless_rung(stop, self._armed, self._interval_s if busy else self._idle_s)
 
     async def look(self) -> bool:
         """Expire what is due; on a new slot, fire what the market meets. Between slots
