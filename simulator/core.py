@@ -98,6 +98,15 @@ class Simulator:
         # A snapshot holds the chain, not the open journal it is written into.
         return {**self.__dict__, "journal": None}
 
+    def close(self) -> None:
+        """Let go of the journal and the archive (the files and the lock)."""
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        if self.ledger.archive is not None:
+            self.ledger.archive.close()
+            self.ledger.archive = None
+
     def send_transaction(self, raw: bytes, skip_preflight: bool = False) -> str:
         """`sendTransaction`: the signature. A signature seen before is never queued
         again; without `skip_preflight` the transaction is first simulated, and a
@@ -152,7 +161,8 @@ class Simulator:
         if len(signatures) > MAX_SIGNATURES:
             raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
         records = [self.ledger.get(signature) for signature in signatures]
-        settling = [r for r in records if r is not None and r.is_settling(self.chain.slot)]
+        slot, height = self.chain.slot, self.chain.block_height
+        settling = [r for r in records if r is not None and r.is_settling(slot, height)]
         if self.config.advance_on_poll and any(r.seen_slot >= self.chain.slot for r in settling):
             self.advance_slots(1)
         for record in settling:
@@ -170,6 +180,7 @@ class Simulator:
                 spec = launchpad.schedule.draw()
                 if spec is not None:
                     launchpad.launch(spec)
+            self.ledger.archive_settled(self.chain.slot, self.chain.block_height)
         if self.journal is not None and count:
             self.journal.record_advance(count, self.chain.blockhash)
         return self.chain.slot
