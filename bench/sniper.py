@@ -173,7 +173,7 @@ async def _events(url: str) -> list[tuple[str, str, dict[str, Any], datetime]]:
         cursor = await conn.execute(
             "SELECT stream_id, event_type, data, recorded_at FROM events"
             " WHERE event_type IN ('PoolMatched', 'TriggerFired', 'OrderConfirmed',"
-            " 'AttemptFailed', 'TransactionSigned') ORDER BY global_position"
+            " 'AttemptFailed', 'TransactionSigned', 'TransactionSent') ORDER BY global_position"
         )
         return [(str(s), str(t), dict(d), at) for s, t, d, at in await cursor.fetchall()]
 
