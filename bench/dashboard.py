@@ -16,7 +16,8 @@ orders again until the minutes are up (at least one round). Commit time is taken
 process when the append returns; the row's update time in the page (`Date.now()` once
 the row has been re-rendered), both on this machine's clock. The heap is Chromium's
 `JSHeapUsedSize` after a garbage collection (CDP `HeapProfiler.collectGarbage`), sampled
-from the start of the first drive; growth is (last - first) / first.
+from when the page first follows its rows (its working size) to the end; growth is
+(last - first) / first.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class RoundResult(msgspec.Struct, frozen=True):
 
 
 class HeapSample(msgspec.Struct, frozen=True):
-    at_s: float  # since the first drive started
+    at_s: float  # since the page first followed its rows (the first round's)
     mib: float  # after a garbage collection
 
 
@@ -226,11 +227,14 @@ async def _rounds(
     heap: list[HeapSample] = []
     started = time.monotonic()
     done = asyncio.Event()
+    following = asyncio.Event()  # the page holds its rows: the heap at its working size
 
     async def sample() -> None:
+        await following.wait()
+        since = time.monotonic()
         while True:
             await cdp.send("HeapProfiler.collectGarbage")
-            heap.append(HeapSample(at_s=time.monotonic() - started, mib=await _heap_mib(cdp)))
+            heap.append(HeapSample(at_s=time.monotonic() - since, mib=await _heap_mib(cdp)))
             if done.is_set():
                 return
             with contextlib.suppress(TimeoutError):
@@ -240,7 +244,7 @@ async def _rounds(
     rounds: list[tuple[RoundResult, list[float]]] = []
     try:
         while not rounds or time.monotonic() - started < args.minutes * 60:
-            rounds.append(await _round(page, store, args, observer))
+            rounds.append(await _round(page, store, args, observer, following))
             print(f"  {rounds[-1][0].latency.p99_ms:.0f} ms p99, round {len(rounds)}", flush=True)
     finally:
         done.set()
@@ -249,13 +253,18 @@ async def _rounds(
 
 
 async def _round(
-    page: Page, store: PostgresEventStore, args: argparse.Namespace, observer: Observer | None
+    page: Page,
+    store: PostgresEventStore,
+    args: argparse.Namespace,
+    observer: Observer | None,
+    following: asyncio.Event,
 ) -> tuple[RoundResult, list[float]]:
     histories = [confirmed_history() for _ in range(args.orders)]
     for history in histories:
         await store.append(order_stream(_order_id(history)), 0, as_new_events(history[:1]))
     shown = {_order_id(h) for h in histories[-args.rows :]}  # the newest, as the list shows
     await page.wait_for_function(FOLLOWING, arg=sorted(shown), timeout=READY_S * 1000)
+    following.set()
     await page.evaluate("() => { window.rowUpdates = []; window.longTasks = []; }")
     watching = await observer.start(sorted(shown)) if observer is not None else None
     offset = time.time() - time.perf_counter()
