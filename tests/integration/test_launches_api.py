@@ -133,4 +133,3 @@ async def test_a_bad_limit_is_a_400_naming_it(api: Api, query: str, field: str) 
         reply = await admin.get(f"/api/launches{query}")
     assert reply.status_code == 400, reply.text
     assert reply.json()["field"] == field, reply.text
-
