@@ -20,11 +20,13 @@ from typing import Any
 
 import aiohttp
 
-from db.retry import DEFAULT_POLICY, Outage, sleep_unless
-
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0  # pings, so that a link that died silently is noticed
 SUBSCRIBE_TIMEOUT_S = 5.0
+# Reconnect back-off, doubling up to a ceiling. The adapter knows nothing of the
+# store, so not `db.retry`'s policy; while it is down the watcher polls, so nothing
+# waits on it.
+FIRST_RETRY_S, LAST_RETRY_S = 0.5, 10.0
 
 
 class LogsSubscription:
@@ -37,7 +39,7 @@ class LogsSubscription:
         self.live = False
         self.notifications = 0
         self.last_rang = 0.0  # monotonic time of the last notification
-        self._outage = Outage("logs subscription", log, DEFAULT_POLICY)
+        self._retry_s = FIRST_RETRY_S
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep the subscription open until `stop`, reconnecting by the retry policy."""
@@ -46,8 +48,12 @@ class LogsSubscription:
                 try:
                     await self._follow(session, stop)
                 except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
+                    if self._retry_s == FIRST_RETRY_S:  # once per outage
+                        log.warning("logs subscription down; polling", extra={"error": repr(error)})
                     self.live = False
-                    await sleep_unless(stop, self._outage.failed(error))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._retry_s)
+                    self._retry_s = min(2 * self._retry_s, LAST_RETRY_S)
                 else:
                     self.live = False
 
@@ -64,8 +70,10 @@ class LogsSubscription:
             answer = await asyncio.wait_for(socket.receive_json(), SUBSCRIBE_TIMEOUT_S)
             if "result" not in answer:
                 raise ValueError(f"logsSubscribe refused: {answer.get('error')!r}")
+            if self._retry_s != FIRST_RETRY_S:
+                log.info("logs subscription back")
             self.live = True
-            self._outage.recovered()
+            self._retry_s = FIRST_RETRY_S
             self.bell.set()  # whatever came while no socket was open is looked for now
             stopping = asyncio.ensure_future(stop.wait())
             try:
