@@ -209,11 +209,11 @@ class ExitTriggered(Event, frozen=True):
 
 
 class PositionClosed(Event, frozen=True):
-    """The exit's child order confirmed: the position is sold for `amount_out` of
+    """The exit's child order confirmed: the position is sold for `proceeds` of
     `tokenIn` (atomic) in `slot`. The order is final (`confirmed`)."""
 
     exit_order_id: str
-    amount_out: int
+    proceeds: int
     slot: int
 
 

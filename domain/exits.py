@@ -92,7 +92,7 @@ def settle(state: OrderState, command: SettleExit) -> list[OrderEvent]:
         assert command.slot is not None
         return [
             PositionClosed(
-                exit_order_id=state.exit_order_id, amount_out=command.amount_out, slot=command.slot
+                exit_order_id=state.exit_order_id, proceeds=command.amount_out, slot=command.slot
             )
         ]
     reason = command.reason or f"the exit order ended {command.status}"

@@ -101,7 +101,7 @@ class OrderState(msgspec.Struct, frozen=True, kw_only=True):
     exit_reason: str | None = None
     exit_slot: int | None = None  # the slot of the quote that fired the rule
     exit_value: int | None = None  # that quote: the position's sale value, atomic tokenIn
-    exit_amount_out: int | None = None  # what the sale gave, atomic tokenIn
+    exit_proceeds: int | None = None  # what the sale gave, atomic tokenIn
     closed_slot: int | None = None
     failed_exits: int = 0
     # An exit's child order: the sniper it sells for; `token_in` is then a launched mint.
@@ -299,7 +299,7 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
         case PositionClosed():
             return {
                 "status": OrderStatus.CONFIRMED,
-                "exit_amount_out": event.amount_out,
+                "exit_proceeds": event.proceeds,
                 "closed_slot": event.slot,
                 "failure_reason": None,
                 "failure_code": None,

@@ -92,7 +92,7 @@ class Details(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
     exit_reason: str | None = None
     exit_slot: int | None = None
     exit_value: int | None = None
-    exit_amount_out: int | None = None
+    exit_proceeds: int | None = None
     closed_slot: int | None = None
     failed_exits: int = 0
     parent_order_id: str | None = None

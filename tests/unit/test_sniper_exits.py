@@ -174,7 +174,7 @@ def test_the_parent_is_final_when_its_child_confirms() -> None:
     assert decide(state, TriggerExit(generation=1, slot=BUY_SLOT + 4, value=4 * 10**9)) == []
     state, events = apply(state, settle(1, "confirmed", 29 * 10**8))
     assert names(events) == ["PositionClosed"]
-    assert (state.status, state.exit_amount_out) == (OrderStatus.CONFIRMED, 29 * 10**8)
+    assert (state.status, state.exit_proceeds) == (OrderStatus.CONFIRMED, 29 * 10**8)
     assert state.exit_reason == "takeProfit"
     assert decide(state, settle(1, "confirmed", 29 * 10**8)) == []
 
@@ -286,7 +286,7 @@ def test_the_exit_state_machine_holds_its_promises(steps: list[OrderCommand]) ->
             assert state.exit_order_id is not None
             assert state.exit_reason is not None
         if state.status == OrderStatus.CONFIRMED:
-            assert state.exit_amount_out is not None
+            assert state.exit_proceeds is not None
         assert state.status != OrderStatus.EXPIRED, "a held position never expires"
         assert state.amount_out == TOKENS, "the position is never re-bought"
     assert set(children) <= set(range(1, MAX_EXIT_ORDERS + 1))
