@@ -1,0 +1,121 @@
+"""A sniper's take-profit exit through the real processes (dispatcher, worker, evaluator
+with its exit watcher, projector), PostgreSQL, Redis and the simulator's HTTP service: a
+sniper with exit terms buys a `simulator_launchPool` at its open and holds the position;
+a second, bigger sniper buys the same pool a few slots later and lifts its price; the
+exit watcher's sale quote meets the take profit and creates one child market order that
+sells the whole position; the child confirms and the parent ends `confirmed` with
+`exitReason: takeProfit`. The snapshots link both ways, and `orderengine history` and
+the events show the entry and the exit with its reason."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from db.pool import create_pool
+from tests.e2e.conftest import StackFactory
+from tests.e2e.test_limit_orders import rpc, slots_passing
+from tests.e2e.test_read_side import _orderengine
+from tests.e2e.test_sniper_orders import sniper_rows
+from tests.support.read_side_api import serving, wait_until
+
+
+@pytest.mark.slow
+async def test_a_take_profit_exit_sells_through_one_child_and_the_parent_ends_with_it(
+    stack: StackFactory, redis_server: str
+) -> None:
+    # The lifting buy moves a 20 SOL pool by far more than the default 5 % guard.
+    async with stack(POOL_WATCH_POLL_MS="20", MAX_PRICE_IMPACT_BPS="5000") as running:
+        running.engine.start("evaluator")
+        running.engine.start("projector")
+        expires = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+        holder = {
+            "type": "sniper",
+            "tokenIn": "SOL",
+            "amountIn": "0.2",
+            "expiresAt": expires,
+            "priorityFee": 300_000,
+            "exit": {"takeProfitPct": 20, "stopLossPct": 90, "maxHoldSlots": 100_000},
+        }
+        lifter = {"type": "sniper", "tokenIn": "SOL", "amountIn": "8", "slippageBps": 5000,
+                  "expiresAt": expires, "delaySlots": 6}  # fmt: skip
+        client = running.client
+        reply = await client.post("/api/orders/execute", json=holder)
+        assert (reply.status_code, reply.json()["status"]) == (202, "armed"), reply.text
+        order_id = reply.json()["orderId"]
+        reply = await client.post("/api/orders/execute", json=lifter)
+        assert reply.status_code == 202, reply.text
+        await wait_until(lambda: sniper_rows(running) == 2, what="the sniper matcher", seconds=60)
+
+        async def kinds(order: str) -> list[str]:
+            return [e["type"] for e in (await client.get(f"/api/orders/{order}/events")).json()]
+
+        async def has(order: str, kind: str) -> bool:
+            return kind in await kinds(order)
+
+        launch = await rpc(
+            running,
+            "simulator_launchPool",
+            {"openInSlots": 2, "crowd": False, "quoteReserve": "20"},
+        )
+        stop = asyncio.Event()
+        clock = asyncio.create_task(slots_passing(running, stop))
+        try:
+            await wait_until(lambda: has(order_id, "PositionClosed"), what="the exit", seconds=120)
+        finally:
+            stop.set()
+            await clock
+        history = (await client.get(f"/api/orders/{order_id}/events")).json()
+        names = [e["type"] for e in history]
+        assert names.count("OrderConfirmed") == 1, "one buy"
+        assert names[-4:] == ["OrderConfirmed", "PositionOpened", "ExitTriggered", "PositionClosed"]
+        triggered = history[-2]["data"]
+        assert triggered["reason"] == "takeProfit"
+        child_id = triggered["exitOrderId"]
+        assert float(triggered["value"]) >= 0.2 * 1.2, "the sale quote met the take profit"
+        assert await kinds(child_id) == [
+            "OrderSubmitted",
+            "RoutingStarted",
+            "RouteSelected",
+            "TransactionSigned",
+            "TransactionSent",
+            "OrderConfirmed",
+        ]
+        pool = create_pool(running.engine.database_url, min_size=1, max_size=4, acquire_timeout_s=5)
+        await pool.open(wait=True)
+        try:
+            async with (
+                serving(pool, redis_server) as api,
+                httpx.AsyncClient(base_url=f"http://{api.base_url}", headers=api.auth) as reader,
+            ):
+
+                async def projected() -> bool:
+                    reply = await reader.get(f"/api/orders/{order_id}")
+                    return reply.status_code == 200 and reply.json()["status"] == "confirmed"
+
+                await wait_until(projected, what="the projector", seconds=30)
+                parent = (await reader.get(f"/api/orders/{order_id}")).json()
+                child = (await reader.get(f"/api/orders/{child_id}")).json()
+        finally:
+            await pool.close()
+        assert (parent["exitOrderId"], parent["exitReason"]) == (child_id, "takeProfit")
+        assert parent["exit"] == {"takeProfitPct": 20, "stopLossPct": 90, "maxHoldSlots": 100_000}
+        assert parent["entryPrice"] is not None
+        assert float(parent["exitProceeds"]) > 0.2, "sold at a profit"
+        assert (child["parentOrderId"], child["type"], child["status"]) == (
+            order_id,
+            "market",
+            "confirmed",
+        )
+        assert (child["tokenIn"], child["tokenOut"]) == (launch["baseMint"], "SOL")
+        assert child["amountIn"] == parent["amountOut"], "the whole position"
+        code, out = await _orderengine(running.engine.environment(), "history", order_id)
+        assert code == 0, out
+        assert "entry price" in out
+        assert "by takeProfit" in out
+        code, out = await _orderengine(running.engine.environment(), "history", child_id)
+        assert code == 0, out
+        assert f"the exit of sniper order {order_id}" in out
