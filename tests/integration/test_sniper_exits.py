@@ -15,14 +15,22 @@ import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.presenting import pair_of_submission, present_event
+from api.snapshot_views import present_snapshot
+from commands.cancel_order import cancel_order
 from commands.exit_position import child_command_id
 from commands.route_and_send import route_and_send
 from commands.settle_attempt import look_and_settle
 from db import sniper_exits
 from db.event_store import PostgresEventStore
+from domain.amounts import format_amount as domain_format
 from domain.exit_terms import ExitTerms, exit_order_id
+from domain.order_state import OrderState
 from domain.records import AppendResult, NewEvent, actor_of
 from domain.streams import order_stream
+from domain.tokens import order_token
+from projections.snapshot import OrderSnapshot, fold_snapshot
+from projections.timeline import timeline
 from simulator.launches import CrowdBuy, Launch
 from tests.integration.test_snipers import Rig, rig  # noqa: F401 (the fixture)
 from workers.process_manager.exit_watcher import ExitWatcher
@@ -199,3 +207,66 @@ async def test_two_watchers_at_once_record_one_exit_and_one_child(rig: Rig) -> N
     assert await children(rig, order_id) == 1
     assert first.triggered + second.triggered == 1
     assert first.created + second.created == 1
+
+
+async def test_a_cancel_of_a_held_position_sells_it_and_the_read_side_shows_both_ends(
+    rig: Rig,
+) -> None:
+    order_id, launch = await holding(rig, take_profit_pct=300)
+    held = present_snapshot(await snapshot(rig, order_id))
+    assert (held.status, held.exit, held.exit_order_id) == ("holding", {"takeProfitPct": 300}, None)
+    assert held.entry_price is not None
+    assert held.filters is not None
+    assert "exit" not in held.filters
+    outcome = await cancel_order(rig.store, order_id)
+    assert outcome is not None
+    assert not outcome.cancelled, "the API answers 202: the position is being sold"
+    assert (outcome.state.status, outcome.state.exit_reason) == ("exiting", "cancel")
+    await rig.caught_up()
+    exits = watcher(rig)
+    await exits.look()
+    child_id = exit_order_id(order_id, 1)
+    child = present_snapshot(await snapshot(rig, child_id))
+    assert (child.parent_order_id, child.token_in, child.status) == (
+        order_id,
+        launch.base_mint,
+        "pending",
+    )
+    assert child.amount_in == format_amount(held_tokens(await rig.state(order_id)), launch)
+    await settle(rig, child_id)
+    await rig.caught_up()
+    await exits.look()
+    closed = present_snapshot(await snapshot(rig, order_id))
+    assert (closed.status, closed.exit_order_id, closed.exit_reason) == (
+        "confirmed",
+        child_id,
+        "cancel",
+    )
+    assert closed.exit_proceeds is not None
+    lines = "\n".join(timeline(await rig.store.read_stream(order_stream(order_id))))
+    assert "PositionOpened" in lines
+    assert "entry price" in lines
+    assert f"exit (arm 1) by cancel on the client's cancel; child order {child_id}" in lines
+    assert f"exit order {child_id} confirmed" in lines
+    shown = [
+        present_event(e, pair_of_submission(recorded[0]))
+        for recorded in [await rig.store.read_stream(order_stream(order_id))]
+        for e in recorded
+    ]
+    (closed_event,) = [e for e in shown if e.type == "PositionClosed"]
+    assert closed_event.data["proceeds"] == closed.exit_proceeds, "in SOL units, as the snapshot"
+
+
+async def snapshot(rig: Rig, order_id: str) -> OrderSnapshot:
+    folded = fold_snapshot(await rig.store.read_stream(order_stream(order_id)))
+    assert folded is not None
+    return folded
+
+
+def held_tokens(state: OrderState) -> int:
+    assert state.amount_out is not None
+    return state.amount_out
+
+
+def format_amount(atomic: int, launch: Launch) -> str:
+    return domain_format(atomic, order_token(launch.base_mint, launch.spec.base_decimals))
