@@ -270,3 +270,35 @@ def held_tokens(state: OrderState) -> int:
 
 def format_amount(atomic: int, launch: Launch) -> str:
     return domain_format(atomic, order_token(launch.base_mint, launch.spec.base_decimals))
+
+
+async def test_a_rugged_position_stops_out_and_each_failed_child_rearms_until_it_fails(
+    rig: Rig,
+) -> None:
+    order_id, launch = await holding(rig, stop_loss_pct=50)
+    pool = rig.simulator.catalog.by_address(launch.pool).pool
+    rig.simulator.launchpad.crowd.rugs.append((rig.simulator.chain.slot + 1, pool))  # type: ignore[arg-type]
+    exits = watcher(rig)
+    children: list[str] = []
+    for _ in range(30):
+        rig.simulator.advance_slots(1)
+        await rig.caught_up()
+        await exits.look()
+        state = await rig.state(order_id)
+        if state.is_final:
+            break
+        if state.exit_order_id is not None and state.exit_order_id not in children:
+            assert state.exit_reason == "stopLoss"
+            assert state.exit_value == 0, "nothing buys a rugged token"
+            children.append(state.exit_order_id)
+            await route_and_send(rig.ctx, [(state.exit_order_id, 1)])
+            child = await rig.state(state.exit_order_id)
+            assert child.status == "failed", "the sale finds no pool"
+    state = await rig.state(order_id)
+    assert (state.status, state.failure_code) == ("failed", "ExitFailed")
+    assert "still held" in (state.failure_reason or "")
+    assert children == [exit_order_id(order_id, arm) for arm in (1, 2, 3)]
+    kinds = [type(e).__name__ for e in await rig.events(order_id)]
+    assert kinds.count("ExitTriggered") == 3
+    assert kinds.count("ExitRearmed") == 2
+    assert kinds[-1] == "OrderFailed"
