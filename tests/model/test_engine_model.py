@@ -357,7 +357,7 @@ def test_the_engine_keeps_its_promises_in_any_interleaving(shared: Shared) -> No
     assert not waiting, f"orders never final: {sorted(waiting)[:10]}"
     assert not double_executions(shared.engine.database_url, shared.simulator.url)
     with psycopg.connect(shared.engine.database_url) as conn:
-        counts = dict(conn.execute(_EXIT_COUNTS).fetchall())
+        counts: dict[str, int] = dict(conn.execute(_EXIT_COUNTS).fetchall())
     # Snipers met launches in some examples: positions were held and sold.
     assert counts.get("PositionOpened", 0) > 0, counts
     assert counts.get("PositionClosed", 0) > 0, counts
