@@ -28,7 +28,7 @@ from commands.exit_position import ExitLook, follow_exits, trigger_exits
 from commands.ports import EventStore, QuoteService, VenueRejected
 from commands.quote_types import Ladder
 from db import sniper_exits
-from db.retry import Gate, sleep_unless_rung
+from db.retry import Gate, look_while_active
 from db.sniper_exits import WatchedExit
 from domain.exit_terms import exit_reason
 from domain.routing import VenueUnavailable
@@ -63,14 +63,16 @@ class ExitWatcher:
 
     async def run(self, stop: asyncio.Event, active: Gate) -> None:
         """Look every `interval_s` while `active` and something is held, until `stop`."""
-        while not stop.is_set():
-            busy = True
-            if active.is_set():
-                try:
-                    busy = await self.look()
-                except Exception:
-                    log.exception("exit watch failed; looking again")
-            await sleep_unless_rung(stop, self._holding, self._interval_s if busy else self._idle_s)
+        await look_while_active(
+            stop,
+            active,
+            self.look,
+            bell=self._holding,
+            interval_s=self._interval_s,
+            idle_s=self._idle_s,
+            log=log,
+            what="exit watch",
+        )
 
     async def look(self) -> bool:
         """One look at every watched position; False when none is held or exiting."""
