@@ -119,3 +119,64 @@ async def test_a_take_profit_exit_sells_through_one_child_and_the_parent_ends_wi
         code, out = await _orderengine(running.engine.environment(), "history", child_id)
         assert code == 0, out
         assert f"the exit of sniper order {order_id}" in out
+
+
+@pytest.mark.slow
+async def test_a_sigkill_of_the_evaluator_while_holding_still_exits_once(
+    stack: StackFactory,
+) -> None:
+    async with stack(POOL_WATCH_POLL_MS="20") as running:
+        engine = running.engine
+        engine.start("evaluator")
+        body = {
+            "type": "sniper",
+            "tokenIn": "SOL",
+            "amountIn": "0.1",
+            "expiresAt": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+            "exit": {"maxHoldSlots": 5},
+        }
+        orders = [
+            (await running.client.post("/api/orders/execute", json=body)).json()["orderId"]
+            for _ in range(2)
+        ]
+        await wait_until(lambda: sniper_rows(running) == 2, what="the sniper matcher", seconds=60)
+
+        async def kinds(order: str) -> list[str]:
+            return [
+                e["type"] for e in (await running.client.get(f"/api/orders/{order}/events")).json()
+            ]
+
+        async def all_have(kind: str) -> bool:
+            return all([kind in await kinds(order) for order in orders])
+
+        await rpc(running, "simulator_launchPool", {"openInSlots": 0, "crowd": False})
+        stop = asyncio.Event()
+        clock = asyncio.create_task(slots_passing(running, stop))
+        try:
+            await wait_until(lambda: all_have("PositionOpened"), what="the buys", seconds=60)
+        finally:
+            stop.set()
+            await clock
+        engine.kill("evaluator")  # holding; the slots stop with the clock
+        held = [await kinds(order) for order in orders]
+        assert all("ExitTriggered" not in history for history in held), held
+        await rpc(running, "simulator_advanceSlots", {"slots": 10})  # past maxHoldSlots
+        engine.start("evaluator")
+        stop = asyncio.Event()
+        clock = asyncio.create_task(slots_passing(running, stop))
+        try:
+            await wait_until(lambda: all_have("PositionClosed"), what="the exits", seconds=90)
+        finally:
+            stop.set()
+            await clock
+        for order in orders:
+            history = (await running.client.get(f"/api/orders/{order}/events")).json()
+            names = [e["type"] for e in history]
+            assert names.count("OrderConfirmed") == 1, names
+            assert names.count("ExitTriggered") == 1, names
+            (triggered,) = [e["data"] for e in history if e["type"] == "ExitTriggered"]
+            assert triggered["reason"] == "maxHold"
+            child = await kinds(triggered["exitOrderId"])
+            assert child.count("OrderSubmitted") == 1
+            assert child.count("TransactionSigned") == 1, "one sale, one transaction"
+            assert child[-1] == "OrderConfirmed"
