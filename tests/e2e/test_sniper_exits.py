@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from db.pool import create_pool
-from tests.e2e.conftest import StackFactory
+from tests.e2e.conftest import Stack, StackFactory
 from tests.e2e.test_limit_orders import rpc, slots_passing
 from tests.e2e.test_read_side import _orderengine
 from tests.e2e.test_sniper_orders import sniper_rows
-from tests.support.read_side_api import serving, wait_until
+from tests.support.read_side_api import projected_snapshots, wait_until
+
+
+async def event_kinds(running: Stack, order_id: str) -> list[str]:
+    """The types of the order's events, oldest first."""
+    events = (await running.client.get(f"/api/orders/{order_id}/events")).json()
+    return [event["type"] for event in events]
 
 
 @pytest.mark.slow
@@ -51,7 +55,7 @@ async def test_a_take_profit_exit_sells_through_one_child_and_the_parent_ends_wi
         await wait_until(lambda: sniper_rows(running) == 2, what="the sniper matcher", seconds=60)
 
         async def kinds(order: str) -> list[str]:
-            return [e["type"] for e in (await client.get(f"/api/orders/{order}/events")).json()]
+            return await event_kinds(running, order)
 
         async def has(order: str, kind: str) -> bool:
             return kind in await kinds(order)
@@ -84,23 +88,9 @@ async def test_a_take_profit_exit_sells_through_one_child_and_the_parent_ends_wi
             "TransactionSent",
             "OrderConfirmed",
         ]
-        pool = create_pool(running.engine.database_url, min_size=1, max_size=4, acquire_timeout_s=5)
-        await pool.open(wait=True)
-        try:
-            async with (
-                serving(pool, redis_server) as api,
-                httpx.AsyncClient(base_url=f"http://{api.base_url}", headers=api.auth) as reader,
-            ):
-
-                async def projected() -> bool:
-                    reply = await reader.get(f"/api/orders/{order_id}")
-                    return reply.status_code == 200 and reply.json()["status"] == "confirmed"
-
-                await wait_until(projected, what="the projector", seconds=30)
-                parent = (await reader.get(f"/api/orders/{order_id}")).json()
-                child = (await reader.get(f"/api/orders/{child_id}")).json()
-        finally:
-            await pool.close()
+        parent, child = await projected_snapshots(
+            running.engine.database_url, redis_server, [order_id, child_id], "confirmed"
+        )
         assert (parent["exitOrderId"], parent["exitReason"]) == (child_id, "takeProfit")
         assert parent["exit"] == {"takeProfitPct": 20, "stopLossPct": 90, "maxHoldSlots": 100_000}
         assert parent["entryPrice"] is not None
@@ -142,9 +132,7 @@ async def test_a_sigkill_of_the_evaluator_while_holding_still_exits_once(
         await wait_until(lambda: sniper_rows(running) == 2, what="the sniper matcher", seconds=60)
 
         async def kinds(order: str) -> list[str]:
-            return [
-                e["type"] for e in (await running.client.get(f"/api/orders/{order}/events")).json()
-            ]
+            return await event_kinds(running, order)
 
         async def all_have(kind: str) -> bool:
             return all([kind in await kinds(order) for order in orders])
