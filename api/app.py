@@ -23,6 +23,7 @@ from api.content_type import require_json_body
 from api.dashboard import dashboard, static_assets
 from api.errors import PROBLEM_DETAILS
 from api.health import health, ready
+from api.launches import list_launches
 from api.metrics import TELEMETRY_STATE_KEY, metrics
 from api.order_reads import get_order, list_orders
 from api.order_stream import execute_order, stream_order
@@ -72,7 +73,7 @@ def create_app(services: ApiServices) -> Litestar:
                 "/",
                 route_handlers=[
                     *(submit, order_events, list_events, quote, get_order, list_orders),
-                    *(stream_order, execute_order, cancel, list_tokens, get_wallet),
+                    *(stream_order, execute_order, cancel, list_tokens, get_wallet, list_launches),
                 ],
                 security=[{"bearerKey": []}],
             ),

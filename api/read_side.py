@@ -20,6 +20,7 @@ from db.log_head import settled_head
 from db.redis_clients import DEFAULT_TIMEOUT_S
 from db.wakeups import WakeUpListener
 from domain.records import GlobalPosition
+from projections.launch_queries import LaunchReader
 from projections.metric_queries import ReadSideFigures, read_side_figures
 from projections.snapshot_queries import SnapshotReader
 
@@ -33,6 +34,7 @@ class ReadSide:
     snapshots: SnapshotReader
     feed: LiveFeed
     figures: Callable[[], Awaitable[ReadSideFigures]]
+    launches: LaunchReader
 
 
 def read_side_of(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[ApiServices, ReadSide]:
@@ -107,4 +109,5 @@ def build_read_side(
         idle_poll_s=idle_poll_s,
         queue_capacity=queue_capacity,
     )
-    return ReadSide(SnapshotReader(pool), feed, figures), ReadSideTasks(feed, listener)
+    read_side = ReadSide(SnapshotReader(pool), feed, figures, LaunchReader(pool))
+    return read_side, ReadSideTasks(feed, listener)

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import msgspec
 from psycopg import AsyncConnection
+from solders.keypair import Keypair
 
 from bench.command import run_benchmark
 from bench.measures import Distribution
@@ -57,15 +58,21 @@ class SniperResult(msgspec.Struct, frozen=True, kw_only=True):
     slippage_failed: float  # share of signed buys that failed on slippage
     fired_before_open: int
     confirmed_twice: int
+    # Where the slots from the open to the landing go, over the confirmed buys:
+    fire_slots: Distribution  # first TriggerFired's slot - open slot (`_ms` hold slots)
+    fire_to_send: Distribution  # first TriggerFired -> first TransactionSent, ms
+    attempts: float  # signed transactions per confirmed buy
 
 
 def run(args: argparse.Namespace) -> SniperResult:
     return asyncio.run(_run(args.snipers, args.launches, args.seed, args.priority_fee))
 
 
-def _terms(rng: random.Random, priority_fee: int) -> SniperTerms:
-    """Filters as bots set them: each present or not, at a drawn threshold."""
+def _terms(rng: random.Random, priority_fee: int, creators: list[str]) -> SniperTerms:
+    """Filters as bots set them: each present or not, at a drawn threshold; two in five
+    follow one launcher's wallet (`target.creator`), as copy-snipers do."""
     return SniperTerms(
+        target_creator=rng.choice(creators) if rng.random() < 0.4 else None,
         min_liquidity=rng.choice([None, 20 * 10**9, 50 * 10**9]),
         require_mint_renounced=rng.random() < 0.5,
         require_not_freezable=True,
@@ -75,8 +82,24 @@ def _terms(rng: random.Random, priority_fee: int) -> SniperTerms:
     )
 
 
+def _launch(rng: random.Random, creator: str) -> dict[str, Any]:
+    """A launch as they come: many fail a careful bot's filters (thin, mint kept,
+    freezable, LP kept, a whale holding the supply), so each sniper's first match is
+    spread over the launches instead of every sniper taking the first pool."""
+    return {
+        "openInSlots": rng.randint(1, 4),
+        "creator": creator,
+        "quoteReserve": str(rng.choice([10, 30, 80, 150])),
+        "mintRenounced": rng.random() < 0.6,
+        "freezable": rng.random() < 0.15,
+        "lpBurnedPct": rng.choice([0, 60, 95, 100]),
+        "topHolderPct": rng.choice([12, 35, 55, 75]),
+    }
+
+
 async def _run(snipers: int, launches: int, seed: int, priority_fee: int) -> SniperResult:
     rng = random.Random(seed)
+    creators = [str(Keypair.from_seed(rng.randbytes(32)).pubkey()) for _ in range(launches)]
     scratch = Path(tempfile.mkdtemp(prefix="oe-bench-sniper-"))
     with (
         simulator_process(scratch, seed, time_scale=1.0, journaled=False) as sim,
@@ -98,16 +121,14 @@ async def _run(snipers: int, launches: int, seed: int, priority_fee: int) -> Sni
                 amount_in=rng.choice([1, 2, 5]) * 10**7,  # 0.01 to 0.05 SOL
                 slippage_bps=1_500,
                 expires_at=expires,
-                sniper=_terms(rng, priority_fee),
+                sniper=_terms(rng, priority_fee, creators),
             )
             await submit_order(store, order, None)
         await _wait(engine.database_url, "SELECT count(*) FROM armed_snipers", snipers)
         answered: dict[str, tuple[float, int]] = {}  # pool -> (answered at, open slot)
         async with httpx.AsyncClient(base_url=sim.url) as client:
-            for _ in range(launches):
-                launch = await _rpc(
-                    client, "simulator_launchPool", {"openInSlots": rng.randint(1, 4)}
-                )
+            for creator in creators:
+                launch = await _rpc(client, "simulator_launchPool", _launch(rng, creator))
                 answered[launch["pool"]] = (time.time(), int(launch["openSlot"]))
                 await asyncio.sleep(rng.uniform(1.0, 3.0))
         await _settle(engine.database_url)
@@ -152,7 +173,7 @@ async def _events(url: str) -> list[tuple[str, str, dict[str, Any], datetime]]:
         cursor = await conn.execute(
             "SELECT stream_id, event_type, data, recorded_at FROM events"
             " WHERE event_type IN ('PoolMatched', 'TriggerFired', 'OrderConfirmed',"
-            " 'AttemptFailed', 'TransactionSigned') ORDER BY global_position"
+            " 'AttemptFailed', 'TransactionSigned', 'TransactionSent') ORDER BY global_position"
         )
         return [(str(s), str(t), dict(d), at) for s, t, d, at in await cursor.fetchall()]
 
@@ -169,20 +190,30 @@ def _result(
     fired_early = signed = slippage = 0
     confirmed: Counter[str] = Counter()
     landing: list[float] = []
+    fired: dict[str, tuple[int, float]] = {}  # order -> (slot, at) of its first fire
+    sent: dict[str, float] = {}
+    signed_by: Counter[str] = Counter()
     for stream, kind, data, at in rows:
         if kind == "PoolMatched":
             pool_of[stream] = data["pool"]
             first_match.setdefault(data["pool"], at.timestamp())
         elif kind == "TriggerFired" and stream in pool_of and pool_of[stream] in answered:
             fired_early += int(data["slot"] < answered[pool_of[stream]][1])
+            fired.setdefault(stream, (int(data["slot"]), at.timestamp()))
         elif kind == "TransactionSigned":
             signed += 1
+            signed_by[stream] += 1
+        elif kind == "TransactionSent":
+            sent.setdefault(stream, at.timestamp())
         elif kind == "AttemptFailed":
             slippage += int(data["code"] in ("6005", "ExceededSlippage", "SlippageExceeded"))
         elif kind == "OrderConfirmed" and stream in pool_of and pool_of[stream] in answered:
             confirmed[stream] += 1
             landing.append(float(data["slot"] - answered[pool_of[stream]][1]))
     detection = [(first_match[p] - answered[p][0]) * 1000 for p in first_match if p in answered]
+    bought = [order for order in confirmed if order in fired]
+    fire_slots = [float(fired[o][0] - answered[pool_of[o]][1]) for o in bought]
+    fire_to_send = [(sent[o] - fired[o][1]) * 1000 for o in bought if o in sent]
     within = sum(1 for slots in landing if slots <= 1) / len(landing) if landing else 0.0
     shape = Distribution.of_ms(detection)
     return SniperResult(
@@ -198,6 +229,9 @@ def _result(
         slippage_failed=slippage / signed if signed else 0.0,
         fired_before_open=fired_early,
         confirmed_twice=sum(1 for count in confirmed.values() if count > 1),
+        fire_slots=Distribution.of_ms(fire_slots),
+        fire_to_send=Distribution.of_ms(fire_to_send),
+        attempts=sum(signed_by[o] for o in confirmed) / len(confirmed) if confirmed else 0.0,
     )
 
 
@@ -214,6 +248,12 @@ def show(result: SniperResult) -> None:
         f" {100 * result.slippage_failed:.1f} % of signed buys failed on slippage;"
         f" fired before the open {result.fired_before_open}, confirmed twice"
         f" {result.confirmed_twice}"
+    )
+    print(
+        f"  where the slots go: fired - open p50 {result.fire_slots.p50_ms:.0f} /"
+        f" p99 {result.fire_slots.p99_ms:.0f} slots; fired -> sent"
+        f" p50 {result.fire_to_send.p50_ms:.0f} / p99 {result.fire_to_send.p99_ms:.0f} ms;"
+        f" {result.attempts:.2f} signed transactions per confirmed buy"
     )
 
 

@@ -10,6 +10,7 @@ each without importing this module. A user points the first two at different pla
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -95,9 +96,27 @@ class RpcNode(Protocol):
         ...
 
 
+class Announcements(Protocol):
+    """The node telling of new creations as they confirm (a subscription): `bell` rings
+    for each; `live` while it can be trusted; `last_rang`: monotonic time of the last
+    ring. What rang is read through the feed as before."""
+
+    bell: asyncio.Event
+    live: bool
+    last_rang: float
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep the subscription open until `stop`."""
+        ...
+
+
 class LaunchFeed(Protocol):
     """Pool creations on the chain, found over JSON-RPC as a sniper bot finds them.
-    Raises like `RpcNode`."""
+    Raises like `RpcNode`. `announcements`: None where the node offers no subscription
+    (the watcher then polls)."""
+
+    @property
+    def announcements(self) -> Announcements | None: ...
 
     async def creations_after(self, newest: str | None) -> list[str]:
         """Signatures of the creations confirmed after `newest` (None: all), oldest first."""

@@ -19,6 +19,7 @@ _INSERT = (
     f" VALUES ({', '.join(['%s'] * (len(_FIELDS) + 1))}) ON CONFLICT (pool) DO NOTHING"
 )
 _ALL = f"SELECT {_COLUMNS} FROM launched_pools ORDER BY slot, position"
+_RECENT = f"SELECT {_COLUMNS} FROM launched_pools ORDER BY slot DESC, position DESC LIMIT %s"
 
 
 async def insert_launches(
@@ -44,7 +45,18 @@ async def newest_creation(conn: AsyncConnection) -> str | None:
 
 async def all_launches(conn: AsyncConnection) -> list[PoolLaunched]:
     """Every recorded launch, oldest first."""
-    cursor = await conn.execute(_ALL)
+    return await _launches(conn, _ALL, ())
+
+
+async def recent_launches(conn: AsyncConnection, limit: int) -> list[PoolLaunched]:
+    """The `limit` newest launches (by slot, then place in the log), newest first."""
+    return await _launches(conn, _RECENT, (limit,))
+
+
+async def _launches(
+    conn: AsyncConnection, query: str, params: tuple[object, ...]
+) -> list[PoolLaunched]:
+    cursor = await conn.execute(query, params)
     rows = [
         {name: _plain(value) for name, value in zip(_ENCODED, row, strict=True)}
         for row in await cursor.fetchall()

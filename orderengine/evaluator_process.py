@@ -92,6 +92,7 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
         build_event_store(pool, CommitNudger(wake_ups)),
         chain.launches,
         interval_s=settings.pool_watch_poll_ms / 1000,
+        idle_s=settings.idle_poll_ms / 1000,
     )
     matcher = SniperMatcher(build_event_store(pool, CommitNudger(wake_ups)))
     snipers = SubscriptionRunner(

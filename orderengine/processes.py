@@ -201,6 +201,7 @@ def solana_clients(settings: EngineSettings, keypair: Keypair) -> SolanaClients:
         settings.quote_api_url,
         keypair,
         rpc_timeout_s=settings.rpc_timeout_ms / 1000,
+        websocket_url=None if settings.solana_ws_url == "off" else settings.solana_ws_url,
     )
 
 

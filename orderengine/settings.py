@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SIMULATOR_URL", "http://127.0.0.1:8900", "where `orderengine simulator`/`up` serve"),
     Setting("SOLANA_RPC_URL", "", "the Solana JSON-RPC node; empty: the simulator (SIMULATOR_URL)"),
+    Setting(
+        "SOLANA_WS_URL",
+        "",
+        "the node's PubSub WebSocket (logsSubscribe, for the pool watcher); empty: SOLANA_RPC_URL"
+        " with a ws:// or wss:// scheme; `off`: none, the watcher polls every POOL_WATCH_POLL_MS",
+    ),
     Setting("RPC_TIMEOUT_MS", "5000", "an RPC request unanswered this long has no answer"),
     Setting("QUOTE_API_URL", "", "the quote service; empty: the simulator's (SIMULATOR_URL)"),
     Setting(
@@ -207,6 +213,7 @@ class EngineSettings:
     prometheus_multiproc_dir: str
     simulator_url: str
     solana_rpc_url: str
+    solana_ws_url: str
     rpc_timeout_ms: Positive
     quote_api_url: str
     wallet_keypair: str
@@ -261,7 +268,19 @@ class EngineSettings:
         # Empty: the simulator serves both (SIMULATOR_URL).
         values["solana_rpc_url"] = values["solana_rpc_url"] or values["simulator_url"]
         values["quote_api_url"] = values["quote_api_url"] or values["simulator_url"]
+        values["solana_ws_url"] = values["solana_ws_url"] or websocket_url(
+            str(values["solana_rpc_url"])
+        )
         return cls(**values)  # type: ignore[arg-type]  # each converted to its field's type
+
+
+def websocket_url(rpc_url: str) -> str:
+    """The PubSub address of a node served at `rpc_url`: the same address with a
+    WebSocket scheme, as hosted providers (and the simulator) serve it."""
+    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
+        if rpc_url.startswith(http):
+            return ws + rpc_url.removeprefix(http)
+    return rpc_url
 
 
 def convert_setting(env: str, text: str, kind: object) -> object:

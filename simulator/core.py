@@ -17,6 +17,7 @@ written down, so a restarted service rebuilds the same chain from it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 import msgspec
@@ -93,10 +94,21 @@ class Simulator:
         # Where accepted sends and advances are written (simulator.durable); None keeps
         # the chain in memory only.
         self.journal: Journal | None = None
+        # Called after the slot moves or a pool launches (simulator.subscriptions).
+        self.on_change: Callable[[], None] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         # A snapshot holds the chain, not the open journal it is written into.
-        return {**self.__dict__, "journal": None}
+        return {**self.__dict__, "journal": None, "on_change": None}
+
+    def close(self) -> None:
+        """Let go of the journal and the archive (the files and the lock)."""
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        if self.ledger.archive is not None:
+            self.ledger.archive.close()
+            self.ledger.archive = None
 
     def send_transaction(self, raw: bytes, skip_preflight: bool = False) -> str:
         """`sendTransaction`: the signature. A signature seen before is never queued
@@ -152,7 +164,8 @@ class Simulator:
         if len(signatures) > MAX_SIGNATURES:
             raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
         records = [self.ledger.get(signature) for signature in signatures]
-        settling = [r for r in records if r is not None and r.is_settling(self.chain.slot)]
+        slot, height = self.chain.slot, self.chain.block_height
+        settling = [r for r in records if r is not None and r.is_settling(slot, height)]
         if self.config.advance_on_poll and any(r.seen_slot >= self.chain.slot for r in settling):
             self.advance_slots(1)
         for record in settling:
@@ -170,8 +183,11 @@ class Simulator:
                 spec = launchpad.schedule.draw()
                 if spec is not None:
                     launchpad.launch(spec)
+            self.ledger.archive_settled(self.chain.slot, self.chain.block_height)
         if self.journal is not None and count:
             self.journal.record_advance(count, self.chain.blockhash)
+        if self.on_change is not None and count:
+            self.on_change()
         return self.chain.slot
 
     def launch_pool(self, spec: LaunchSpec) -> Launch:
@@ -179,6 +195,8 @@ class Simulator:
         launch = self.launchpad.launch(spec)
         if self.journal is not None:
             self.journal.record_launch(spec)
+        if self.on_change is not None:
+            self.on_change()
         return launch
 
     def move_price(self, pair: str, bps: int) -> float:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import msgspec
 
+from simulator.archive import Archive
 from simulator.config import SimulatorConfig
 from simulator.core import MAX_ADVANCE, Simulator
 from simulator.errors import RpcError
@@ -44,6 +45,7 @@ def open_simulator(config: SimulatorConfig, path: Path, clock: Clock = time.time
     try:
         if not path.exists():
             simulator = Simulator(config)
+            simulator.ledger.archive = Archive.fresh(archive_path(path))
             simulator.journal = Journal.start(path, lock, config, clock)
             logger.info("event=journal_started path=%s", path)
             return simulator
@@ -59,6 +61,11 @@ def open_simulator(config: SimulatorConfig, path: Path, clock: Clock = time.time
     _catch_up(simulator, last_at, clock())
     checkpoint(simulator)
     return simulator
+
+
+def archive_path(journal: Path) -> Path:
+    """Where a journaled chain keeps its settled transactions (simulator.archive)."""
+    return journal.with_name(journal.name + ".archive")
 
 
 def checkpoint(simulator: Simulator) -> None:
@@ -86,8 +93,35 @@ def _check_settings(recorded: SimulatorConfig, config: SimulatorConfig, path: Pa
 
 
 def _replay(recorded: Recorded, config: SimulatorConfig, path: Path) -> Simulator:
-    started = time.perf_counter()
     simulator = _from_snapshot(recorded.header.snapshot, config, path)
+    _attach_archive(simulator, path)
+    try:
+        _replay_lines(simulator, recorded, path)
+    except BaseException:
+        simulator.close()
+        raise
+    return simulator
+
+
+def _attach_archive(simulator: Simulator, path: Path) -> None:
+    """The archive as of the snapshot's slot: the rows moved after it are moved again
+    by the replay."""
+    archive = Archive(archive_path(path))
+    archive.cut_after(simulator.chain.slot)
+    held = archive.count()
+    if held != simulator.ledger.archived:
+        archive.close()
+        raise _diverged(
+            path,
+            1,
+            f"its archive {archive.path} holds {held} settled transactions where the"
+            f" snapshot counts {simulator.ledger.archived}",
+        )
+    simulator.ledger.archive = archive
+
+
+def _replay_lines(simulator: Simulator, recorded: Recorded, path: Path) -> None:
+    started = time.perf_counter()
     slots = sends = 0
     for number, line in enumerate(recorded.lines, start=2):
         if line.send is not None:
@@ -119,7 +153,6 @@ def _replay(recorded: Recorded, config: SimulatorConfig, path: Path) -> Simulato
         recorded.header.snapshot is not None,
         time.perf_counter() - started,
     )
-    return simulator
 
 
 def _from_snapshot(snapshot: bytes | None, config: SimulatorConfig, path: Path) -> Simulator:

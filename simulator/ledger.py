@@ -9,10 +9,22 @@ transaction, however late, is recognised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from simulator.config import BASE_FEE_LAMPORTS, FINALIZE_SLOTS
 from simulator.swap import Pool, ceil_div
 from simulator.wallets import TokenAccount
+
+if TYPE_CHECKING:
+    from simulator.archive import Archive
+
+# Blocks past its lastValidBlockHeight during which a transaction in no block still
+# counts as settling: its sender, seeing null, waits for the height to pass by a margin
+# (the engine's is 32 blocks, against a node that lags), so slots must keep coming.
+SETTLING_MARGIN = 64
+# Slots between two moves of settled records to the archive: the records in memory stay
+# about one blockhash window's worth (150 blocks) plus this.
+ARCHIVE_EVERY = 32
 
 # A transaction error as Solana's JSON-RPC shows it: "BlockhashNotFound", or
 # {"InstructionError": [index, {"Custom": 6005}]}, or [index, "InvalidAccountData"].
@@ -97,11 +109,22 @@ class TxRecord:
     expired: bool = False  # will never land: past its blockhash, or its fee unpaid
     executed: Executed | None = None
 
-    def is_settling(self, slot: int) -> bool:
-        """True while its sender may be waiting on it: not finalized. An expired one
-        counts: on Solana's wire it shows null, as one not landed yet, so its sender
-        waits for the block height to pass, which takes slots."""
-        return self.landed_slot is None or slot < self.landed_slot + FINALIZE_SLOTS
+    def is_settling(self, slot: int, block_height: int) -> bool:
+        """True while its sender may be waiting on it: landed and not finalized, or in
+        no block. An expired one counts for `SETTLING_MARGIN` blocks past its last
+        valid one: on Solana's wire it shows null, as one not landed yet, so its sender
+        waits for the height to pass, which takes slots."""
+        if self.landed_slot is None:
+            return block_height <= self.tx.last_valid_block_height + SETTLING_MARGIN
+        return slot < self.landed_slot + FINALIZE_SLOTS
+
+    def is_done(self, slot: int, block_height: int) -> bool:
+        """True once nothing about it can change, a sender's polls included: no longer
+        settling, past its blockhash's window (a re-send is refused for its blockhash
+        anyway), and not waiting for a block (the ledger knows that)."""
+        if block_height <= self.tx.last_valid_block_height or self.dropped_at is not None:
+            return False
+        return not self.is_settling(slot, block_height)
 
     def commitment(self, slot: int) -> str | None:
         """processed | confirmed | finalized at `slot`; None while not in a block."""
@@ -116,15 +139,48 @@ class TxRecord:
 
 class Ledger:
     """Records by signature, plus the ones still waiting for a block (or again, after
-    their block was dropped)."""
+    their block was dropped). With an archive (a journaled chain), `records` holds the
+    ones the chain may still change and the archive the settled rest."""
 
     def __init__(self) -> None:
         self.records: dict[str, TxRecord] = {}
         self.pending: dict[str, TxRecord] = {}
         self.forked: dict[str, TxRecord] = {}
+        self.archive: Archive | None = None
+        self.archived = 0  # records moved to the archive, for a restore's check
+
+    def __getstate__(self) -> dict[str, object]:
+        # A snapshot holds the records in memory; the archive is its own file.
+        return {**self.__dict__, "archive": None}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # A snapshot from before the archive existed holds none.
+        self.__dict__.update({"archive": None, "archived": 0, **state})
 
     def get(self, signature: str) -> TxRecord | None:
-        return self.records.get(signature)
+        record = self.records.get(signature)
+        if record is None and self.archive is not None:
+            return self.archive.get(signature)
+        return record
+
+    def archive_settled(self, slot: int, block_height: int) -> None:
+        """Every `ARCHIVE_EVERY` slots, move the records nothing can change any more
+        to the archive, as of `slot`."""
+        if self.archive is None or slot % ARCHIVE_EVERY:
+            return
+        done = [
+            record
+            for signature, record in self.records.items()
+            if signature not in self.pending
+            and signature not in self.forked
+            and record.is_done(slot, block_height)
+        ]
+        if not done:
+            return
+        self.archive.put(done, slot)
+        for record in done:
+            del self.records[record.tx.signature]
+        self.archived += len(done)
 
     def add(self, record: TxRecord) -> None:
         self.records[record.tx.signature] = record
@@ -143,7 +199,7 @@ class Ledger:
         """What became of `signature`, which Solana's JSON-RPC cannot say (it shows null
         both for "may still land" and "never will"): unknown | waiting | executed |
         failed | expired. For test witnesses (`simulator_signatureFates`)."""
-        record = self.records.get(signature)
+        record = self.get(signature)
         if record is None:
             return "unknown"
         if signature in self.pending or signature in self.forked:

@@ -91,8 +91,7 @@ class RunningService:
                 await self._clock
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.simulator.journal is not None:
-            self.simulator.journal.close()
+        self.simulator.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Page, Request, Route, WebSocketRoute, expect
+from solders.keypair import Keypair
 
 from tests.browser.conftest import ConsoleErrors
 from tests.support.api_keys import make_key
@@ -30,7 +31,8 @@ def test_the_page_shows_prices_health_and_the_form_without_errors(
     expect(chart).to_be_visible()
     expect(chart.locator(".price")).to_have_text(re.compile(r"^\d+(\.\d+)? USDC$"))
     expect(page.locator('#health [data-fact="orders in flight"]')).to_be_visible()
-    expect(page.locator("#launches")).to_contain_text("issue 15")
+    expect(page.locator("#launches-table")).to_have_attribute("data-launches", re.compile(r"^\d+$"))
+    expect(page.locator("#launches-notice")).not_to_contain_text("unavailable")
     options = page.locator("#f-token-in option").all_inner_texts()
     assert {"SOL", "USDC"} <= set(options)
 
@@ -217,6 +219,53 @@ def test_a_sniper_order_from_the_form_sends_its_terms_and_shows_the_answer(
         expect(refused).to_have_count(1)
         named = refused.get_attribute("data-field") or ""
         assert named == answer["field"] or named.startswith(answer["field"] + "."), named
+
+
+def test_a_sniper_armed_from_the_form_is_triggered_by_a_launch_shown_on_the_page(
+    page: Page, api: httpx.Client, dashboard: DashboardEngine
+) -> None:
+    creator = str(Keypair().pubkey())  # a creator of this test's own: no other pool is its
+    submit(
+        page,
+        "sniper",
+        {
+            "#f-token-in": "SOL",
+            "#f-amount-in": "0.1",
+            "#f-expires": an_hour_ahead(),
+            "#f-target-kind": "creator",
+            "#f-target": creator,
+        },
+    )
+    link = page.locator("#submit-outcome a")
+    expect(link).to_have_attribute("data-order-id", re.compile(UUID))
+    order_id = link.get_attribute("data-order-id")
+    expect(page.locator("#order-status")).to_have_text("armed")
+    launch = dashboard.rpc(
+        "simulator_launchPool",
+        {"quoteToken": "SOL", "openInSlots": 0, "crowd": False, "creator": creator},
+    )
+    row = page.locator(f'#launches-table tr[data-pool="{launch["pool"]}"]')
+    sniper = row.locator(f'a[data-order-id="{order_id}"]')
+    # Slots pass only when asked (the test simulator's clock): the creation confirms a slot
+    # after its own, and the buy lands a slot or two after it is sent.
+    timeline = page.locator("#timeline li")
+    for _ in range(150):
+        dashboard.rpc("simulator_advanceSlots", {"slots": 1})
+        if page.locator("#order-status").inner_text() in ("confirmed", "failed"):
+            break
+        page.wait_for_timeout(200)
+    expect(page.locator("#order-status")).to_have_text("confirmed")
+    expect(timeline.filter(has_text="PoolMatched")).to_have_count(1)
+    expect(timeline.filter(has_text="TriggerFired")).to_have_count(1)
+    expect(row).to_be_visible()
+    expect(row.locator(f'[data-cell="pool"] [title="{creator}"]')).to_be_visible()
+    expect(row.locator('[data-cell="checks"]')).to_contain_text("SOL")
+    expect(sniper).to_have_attribute("data-status", "confirmed")
+    listed = api.get("/api/launches").json()["items"]
+    shown = next(item for item in listed if item["pool"] == launch["pool"])
+    assert [m["orderId"] for m in shown["matched"]] == [order_id]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#launches").screenshot(path=str(SCREENSHOTS / "dashboard-launches.png"))
 
 
 def test_the_page_asks_for_a_key_on_401_and_sends_it_as_bearer_and_access_token(

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.support import netns
-from tests.support.fault_rig import database_via
+from tests.support.fault_rig import database_target, database_via
 from tests.support.tcp_proxy import tcp_proxy
 
 
@@ -152,3 +152,22 @@ def test_the_namespace_worker_reaches_the_same_database_through_its_proxy(url: s
         "password": "secret",
         "dbname": "oe_e2e_1",
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("postgresql://postgres:secret@127.0.0.1:5499/oe_e2e_1", ("127.0.0.1", 5499)),
+        ("host=127.0.0.1 port=5499 dbname=oe_e2e_1", ("127.0.0.1", 5499)),
+        ("dbname=oe_e2e_1", ("127.0.0.1", 5432)),
+        # The embedded PostgreSQL (pgserver) listens on a unix socket only: the limit-order
+        # and PostgreSQL-restart rigs' namespace worker was proxied to ("/dir", 5432) and
+        # never reached it.
+        ("postgresql://postgres:@/postgres?host=/tmp/pg-sock", "/tmp/pg-sock/.s.PGSQL.5432"),
+        ("host=/tmp/pg-sock port=6000 dbname=oe", "/tmp/pg-sock/.s.PGSQL.6000"),
+    ],
+)
+def test_the_namespace_worker_proxy_targets_where_the_database_listens(
+    url: str, target: object
+) -> None:
+    assert database_target(url) == target

@@ -83,6 +83,7 @@ OPEN_TO_KEYS = {
     "/api/orders": 200,
     "/api/events": 200,
     "/api/tokens": 200,
+    "/api/launches": 200,
     "/api/quote?tokenIn=SOL&tokenOut=USDC&amountIn=1": 503,
     "/api/wallet": 503,
 }

@@ -30,6 +30,7 @@ from db.wakeups import WakeUpListener
 from domain.events import OrderEvent, OrderSubmitted
 from domain.records import GlobalPosition
 from domain.streams import order_stream
+from projections.launch_queries import LaunchReader
 from projections.metric_queries import read_side_figures
 from projections.snapshot_queries import SnapshotReader
 from tests.support.api_keys import in_memory_admin
@@ -246,7 +247,9 @@ async def test_a_socket_before_the_tailer_started_is_told_to_retry_never_left_op
     store = PostgresEventStore(pool)
     let_the_tailer_start = asyncio.Event()
     feed, tasks = _slow_feed(pool, redis_server, let_the_tailer_start, start_wait_s=0)
-    read_side = ReadSide(SnapshotReader(pool), feed, lambda: read_side_figures(pool))
+    read_side = ReadSide(
+        SnapshotReader(pool), feed, lambda: read_side_figures(pool), LaunchReader(pool)
+    )
     keys, auth = in_memory_admin()
     services = ApiServices(
         store=store,

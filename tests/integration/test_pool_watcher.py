@@ -5,6 +5,7 @@ whatever crashes, restarts or second watchers come between."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from simulator.config import SimulatorConfig
 from simulator.core import Simulator
 from simulator.hostile import HostileConfig
 from simulator.launches import LaunchSpec
+from simulator.service import RunningService
 from simulator.universe import SOL
 from tests.support.in_process_chain import InProcessTransport, in_process_clients
 from workers.process_manager.launched_pools_projection import LaunchedPoolsProjection
@@ -254,3 +256,79 @@ async def test_a_node_refusing_its_reads_delays_the_watcher_and_loses_nothing(ri
         stop.set()
         await task
     assert len(await rig.recorded(launch.pool)) == 1
+
+
+class CountingNode:
+    """The in-process node, counting the looks (`getSignaturesForAddress` requests)."""
+
+    def __init__(self, transport: InProcessTransport) -> None:
+        self._transport = transport
+        self.looks = 0
+
+    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        if body is not None and b"getSignaturesForAddress" in body:
+            self.looks += 1
+        return await self._transport.request(method, path, body)
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+async def pubsub(rig: Rig) -> AsyncIterator[str]:
+    """The rig's chain served over sockets too: its WebSocket's address."""
+    running = await RunningService(rig.simulator, 0.0).start("127.0.0.1", 0)
+    async with running:
+        yield f"ws://127.0.0.1:{running.port}/"
+
+
+async def _watching(watcher: PoolWatcher, rig: Rig) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(watcher.run(stop, rig.runner.active))
+    feed = watcher._feed.announcements
+    assert feed is not None
+    for _ in range(500):  # up to 5 s
+        if feed.live:
+            break
+        await asyncio.sleep(0.01)
+    assert feed.live
+    return stop, task
+
+
+async def test_with_a_live_subscription_an_idle_watcher_looks_once_a_second(
+    rig: Rig, pubsub: str
+) -> None:
+    # Polling every 10 ms it looked ~300 times in 3 s; subscribed, it waits for the bell.
+    node = CountingNode(rig.transport)
+    feed = LaunchFeedClient(node, pubsub)
+    watcher = PoolWatcher(rig.pool, rig.store, feed, interval_s=0.01, idle_s=1.0)
+    stop, task = await _watching(watcher, rig)
+    looks = node.looks
+    await asyncio.sleep(3)
+    stop.set()
+    await task
+    assert node.looks - looks <= 5
+
+
+async def test_a_confirmed_creation_rings_the_watcher_at_once(rig: Rig, pubsub: str) -> None:
+    feed = LaunchFeedClient(rig.transport, pubsub)
+    # A safety poll far away: only the bell can bring the look in time.
+    watcher = PoolWatcher(rig.pool, rig.store, feed, interval_s=0.01, idle_s=30.0)
+    stop, task = await _watching(watcher, rig)
+    try:
+        await asyncio.sleep(0.3)  # the ring of the subscription itself is spent
+        launch = rig.simulator.launch_pool(spec())
+        rig.simulator.advance_slots(1)
+        rang = time.monotonic()
+        for _ in range(200):  # up to 2 s
+            if await rig.recorded(launch.pool):
+                break
+            await asyncio.sleep(0.005)
+        heard_s = time.monotonic() - rang
+    finally:
+        stop.set()
+        await task
+    assert len(await rig.recorded(launch.pool)) == 1
+    assert heard_s < 0.4  # within the slot (400 ms) it was confirmed in
+    assert feed.announcements is not None
+    assert feed.announcements.notifications == 1

@@ -1,10 +1,13 @@
 """The pool watcher: finds new pools on the chain over JSON-RPC, as a sniper bot does,
 and records each in the log once (`commands.record_launches`).
 
-Every `interval_s` (well under a slot), while its gate is set (the launched-pools
-projection holds its lock: one watcher is active), it asks the `LaunchFeed` for the
-creations confirmed after the newest one it knows, reads them in one batch, and
-appends them oldest first, stopping before the first one the node cannot show yet.
+While its gate is set (the launched-pools projection holds its lock: one watcher is
+active) it looks: when the feed's announcements ring (a creation confirmed), else every
+`idle_s` as a safety net; without live announcements (none offered, or the socket is
+down) and for `idle_s` after a ring, every `interval_s` (well under a slot). A look
+asks the `LaunchFeed` for the creations confirmed after the newest one it knows, reads
+them in one batch, and appends them oldest first, stopping before the first one the
+node cannot show yet.
 The newest one it knows is its checkpoint on the chain: in memory once it appended,
 else the newest in `launched_pools` (by slot, then place in the log). The appends
 come first and the checkpoint only from what they wrote, so a crash anywhere makes
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -23,7 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 from commands.ports import EventStore, LaunchFeed
 from commands.record_launches import record_launches
 from db.launched_pools import newest_creation
-from db.retry import DEFAULT_POLICY, Gate, Outage, every_interval
+from db.retry import DEFAULT_POLICY, Gate, Outage, WhenQuiet, every_interval
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +40,13 @@ class PoolWatcher:
         feed: LaunchFeed,
         *,
         interval_s: float = 0.1,
+        idle_s: float = 1.0,
     ) -> None:
         self._pool = pool
         self._store = store
         self._feed = feed
         self._interval_s = interval_s
+        self._idle_s = idle_s
         self._newest: str | None = None
         # Read from the store once: afterwards this watcher moves `_newest` itself (a
         # stale one, after another evaluator led meanwhile, only re-reads creations the
@@ -54,8 +60,31 @@ class PoolWatcher:
         """Look every interval while `active`, until `stop`. A failed look (the store,
         the node unreachable or answering an error) backs off and the next one looks
         again: a look only reads and appends what the store absorbs twice."""
-        await every_interval(
-            self.outage, stop, self._interval_s, self.look, active, retry_on=(Exception,)
+        announcements = self._feed.announcements
+        if announcements is None:
+            await every_interval(
+                self.outage, stop, self._interval_s, self.look, active, retry_on=(Exception,)
+            )
+            return
+
+        def quiet() -> bool:
+            # Fast looks go on a while after a ring: a node that lags shows the
+            # creation a little later than it announced it.
+            recent = time.monotonic() - announcements.last_rang < self._idle_s
+            return announcements.live and not recent
+
+        waits = WhenQuiet(self._idle_s, announcements.bell, quiet)
+        await asyncio.gather(
+            announcements.run(stop),
+            every_interval(
+                self.outage,
+                stop,
+                self._interval_s,
+                self.look,
+                active,
+                retry_on=(Exception,),
+                when_quiet=waits,
+            ),
         )
 
     async def look(self) -> int:

@@ -33,23 +33,28 @@ def connect(
     keypair: Keypair,
     max_connections: int = 16,
     rpc_timeout_s: float = 5.0,
+    websocket_url: str | None = None,
 ) -> SolanaClients:
     """The clients of the node at `rpc_url` and the quote service at `quote_url`,
     signing with `keypair`, each with a pool of up to `max_connections`; an RPC request
-    unanswered after `rpc_timeout_s` is `VenueUnavailable`."""
+    unanswered after `rpc_timeout_s` is `VenueUnavailable`. With `websocket_url` the
+    new-pool feed subscribes there (Solana PubSub)."""
     return over(
         HttpClient(rpc_url, timeout_s=rpc_timeout_s, max_connections=max_connections),
         HttpClient(quote_url, max_connections=max_connections),
         keypair,
+        websocket_url,
     )
 
 
-def over(rpc: Transport, quote: Transport, keypair: Keypair) -> SolanaClients:
+def over(
+    rpc: Transport, quote: Transport, keypair: Keypair, websocket_url: str | None = None
+) -> SolanaClients:
     """The same clients over given transports (tests: the simulator without sockets)."""
     quotes = QuoteClient(quote)
     return SolanaClients(
         rpc=RpcClient(rpc, keypair.pubkey()),
         quotes=quotes,
         wallet=Wallet(keypair, quotes.pool_keys),
-        launches=LaunchFeedClient(rpc),
+        launches=LaunchFeedClient(rpc, websocket_url),
     )

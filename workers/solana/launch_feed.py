@@ -1,6 +1,8 @@
 """The new-pool feed over Solana JSON-RPC (`commands.ports.LaunchFeed`).
 
-As a sniper bot does on mainnet: `getSignaturesForAddress` on Raydium CPMM's create-pool
+As a sniper bot does on mainnet: a `logsSubscribe` on the fee receiver (when the node
+has a WebSocket; `workers.solana.logs_subscription`) says when to look;
+`getSignaturesForAddress` on Raydium CPMM's create-pool
 fee receiver (only pool creations touch it) at `confirmed`, newest first, paged with
 `before` down to the newest creation already known (`until`); then one JSON-RPC batch
 of `getTransaction` for the new ones, each read from its logs: the program's
@@ -19,6 +21,7 @@ from commands.chain_types import Creations, PoolCreation
 from commands.ports import VenueRejected
 from domain.routing import VenueUnavailable
 from workers.solana.http import Transport
+from workers.solana.logs_subscription import LogsSubscription
 
 CREATE_POOL_FEE = "DNXgeM9EiiaAbaWvwjHj9fQQLAX5ZsfHyvmYUNRAdNC8"  # Raydium CPMM, mainnet
 CPMM_PROGRAM = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
@@ -64,10 +67,14 @@ _created = msgspec.json.Decoder(_Created)
 
 
 class LaunchFeedClient:
-    """Over one transport (the RPC node's)."""
+    """Over one transport (the RPC node's); with `websocket_url`, a `logsSubscribe` on
+    the fee receiver rings when a creation confirms."""
 
-    def __init__(self, http: Transport) -> None:
+    def __init__(self, http: Transport, websocket_url: str | None = None) -> None:
         self._http = http
+        self.announcements: LogsSubscription | None = (
+            None if websocket_url is None else LogsSubscription(websocket_url, CREATE_POOL_FEE)
+        )
 
     async def creations_after(self, newest: str | None) -> list[str]:
         found: list[str] = []

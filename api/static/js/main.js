@@ -2,6 +2,7 @@
 
 import { apiKey, askForKey, setApiKey } from "./api.js";
 import { HealthPanel } from "./health.js";
+import { LaunchesPanel } from "./launches.js";
 import { fillTokens, setUpOrderForm } from "./order-form.js";
 import { OrderList } from "./order-list.js";
 import { OrderPage } from "./order-page.js";
@@ -47,5 +48,6 @@ showKeyState();
 route();
 list.start();
 prices.start();
+new LaunchesPanel(byId("launches-table"), byId("launches-notice")).start();
 new HealthPanel(byId("health"), byId("ready-badge")).start();
 document.body.dataset.ready = "true";

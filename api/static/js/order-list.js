@@ -6,6 +6,8 @@ import { FINAL_STATUSES, getJson } from "./api.js";
 import { OrderFollower } from "./stream.js";
 
 const POLL_MS = 1000;
+// A row made final by its stream waits this long for the poll to bring its amounts.
+const REFRESH_AFTER_MS = 2 * POLL_MS;
 // Rows shown and followed: 50, or `?rows=N` (1..500) in the page's address.
 const PAGE = Math.min(500, Math.max(1, Number(new URLSearchParams(location.search).get("rows")) || 50));
 
@@ -19,6 +21,8 @@ export class OrderList {
     this.liveStreams = 0; // followers past their replay, for tests and bench/dashboard.py
     this.timer = null;
     this.generation = 0; // a filter change starts a new one; older answers are dropped
+    this.dirty = new Set(); // entries a stream changed, rendered at the next frame
+    this.frame = 0;
     filters.addEventListener("change", () => this.reset());
     setInterval(() => this.renderAges(), 1000);
   }
@@ -32,6 +36,7 @@ export class OrderList {
     this.liveStreams = 0;
     this.table.dataset.liveStreams = "0";
     this.rows.clear();
+    this.dirty.clear();
     this.body.replaceChildren();
     clearTimeout(this.timer);
     this.generation += 1;
@@ -62,11 +67,16 @@ export class OrderList {
   }
 
   merge(snapshots) {
-    // Newest first; rows already shown keep their live state (a stream may be ahead).
+    // Newest first; rows already shown keep their live state (a stream may be ahead). A
+    // row its stream made final takes the snapshot's amounts at the same version.
     for (const snapshot of [...snapshots].reverse()) {
       const known = this.rows.get(snapshot.orderId);
       if (known) {
-        if (snapshot.version > known.snapshot.version) this.update(known, snapshot);
+        const newer = snapshot.version > known.snapshot.version;
+        if (newer || (known.stale && snapshot.version === known.snapshot.version)) {
+          known.stale = false;
+          this.update(known, snapshot);
+        }
         continue;
       }
       this.add(snapshot);
@@ -129,21 +139,41 @@ export class OrderList {
 
   live(entry, message) {
     entry.snapshot = { ...entry.snapshot, status: message.status, version: message.version };
-    this.render(entry);
-    entry.row.dataset.updatedAt = String(performance.now());
-    document.dispatchEvent(
-      new CustomEvent("order-row-updated", {
-        detail: { orderId: message.orderId, version: message.version, at: Date.now() },
-      }),
-    );
-    if (FINAL_STATUSES.has(message.status)) this.refresh(entry);
+    this.dirty.add(entry);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.renderDirty());
+    if (FINAL_STATUSES.has(message.status)) {
+      // Its amounts come with the next poll's snapshot; one fetch of its own only if that
+      // poll did not bring them (a filter may have dropped it from the page).
+      entry.stale = true;
+      setTimeout(() => this.refresh(entry), REFRESH_AFTER_MS);
+    }
   }
 
-  // A final order's amounts come from its snapshot once the projector has it.
+  // The rows the streams changed since the last frame, rendered in one pass per frame
+  // (a burst of events costs one style and layout pass, not one per event).
+  renderDirty() {
+    this.frame = 0;
+    const at = Date.now();
+    for (const entry of this.dirty) {
+      if (this.rows.get(entry.snapshot.orderId) !== entry) continue; // gone meanwhile
+      this.render(entry);
+      document.dispatchEvent(
+        new CustomEvent("order-row-updated", {
+          detail: { orderId: entry.snapshot.orderId, version: entry.snapshot.version, at },
+        }),
+      );
+    }
+    this.dirty.clear();
+  }
+
   async refresh(entry, tries = 10) {
+    if (!entry.stale || this.rows.get(entry.snapshot.orderId) !== entry) return;
     try {
       const snapshot = await getJson(`/api/orders/${entry.snapshot.orderId}`);
-      if (snapshot.version >= entry.snapshot.version) return this.update(entry, snapshot);
+      if (snapshot.version >= entry.snapshot.version) {
+        entry.stale = false;
+        return this.update(entry, snapshot);
+      }
     } catch {
       // The next try, or the next poll, shows it.
     }

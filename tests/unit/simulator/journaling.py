@@ -58,8 +58,6 @@ def restart(sim: Simulator, path: Path, config: SimulatorConfig = BUSY) -> Simul
 
 
 def close(*sims: Simulator) -> None:
-    """Let go of the journals (the file and its lock), as the service does on stop."""
+    """Let go of the journals (the files and the lock), as the service does on stop."""
     for sim in sims:
-        if sim.journal is not None:
-            sim.journal.close()
-            sim.journal = None
+        sim.close()
