@@ -32,7 +32,8 @@ from domain.tokens import order_token
 from projections.snapshot import OrderSnapshot, fold_snapshot
 from projections.timeline import timeline
 from simulator.launches import CrowdBuy, Launch
-from tests.integration.test_snipers import Rig, rig  # noqa: F401 (the fixture)
+from tests.integration.test_snipers import rig  # noqa: F401 (the fixture)
+from tests.support.sniper_rig import Rig
 from workers.process_manager.exit_watcher import ExitWatcher
 
 
