@@ -1,6 +1,7 @@
 """`POST /api/orders/{orderId}/cancel` (API.md, "Cancel"): 200 with the snapshot once
 cancelled (again: still 200), 202 with `cancelRequested` while a sent transaction may
-still land, 409 for a confirmed, failed or expired order."""
+still land, 409 for a confirmed, failed or expired order. A sniper holding its bought
+position is sold now (202, status `exiting`, `exitReason: cancel`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from projections.snapshot import fold_snapshot
     description="200 with the snapshot when the order is cancelled (also when it already "
     "was); 202 with `cancelRequested: true` when its swap was sent: it ends cancelled once "
     "that transaction provably cannot land, or confirmed if it lands first; 409 for a "
-    "confirmed, failed or expired order.",
+    "confirmed, failed or expired order. A sniper holding its bought position (`holding`) "
+    "is sold now through its exit's child order: 202, status `exiting`, exitReason `cancel`.",
     responses={
         202: ResponseSpec(
             data_container=OrderSnapshotView, description="the cancel waits for a sent swap"

@@ -15,9 +15,10 @@ from api.schemas import EventView, RouteLegView, VenueQuoteView
 from domain.amounts import format_amount
 from domain.events import Quote, RouteLeg
 from domain.records import RecordedEvent
-from domain.tokens import Token, order_token, token_by_symbol
+from domain.tokens import Token, order_token
 
-INPUT_AMOUNT_FIELDS = frozenset({"amountIn", "feeAmount"})
+# `cost`, `value`, `proceeds`: a sniper's position and its sale, in tokenIn.
+INPUT_AMOUNT_FIELDS = frozenset({"amountIn", "feeAmount", "cost", "value", "proceeds"})
 OUTPUT_AMOUNT_FIELDS = frozenset(
     {"amountOut", "expectedAmountOut", "minAmountOut", "limitAmountOut"}
 )
@@ -34,8 +35,10 @@ def pair_of_submission(event: RecordedEvent) -> OrderPair | None:
     if event.event_type != "OrderSubmitted":
         return None
     data = msgspec.json.decode(event.data)
-    # A sniper names no tokenOut: its launched token's amounts stay atomic in events.
-    return OrderPair(token_by_symbol(data["tokenIn"]), order_token(data["tokenOut"], 0))
+    # A sniper names no tokenOut: its launched token's amounts stay atomic in events; an
+    # exit's child spends the launched token, whose decimals it records.
+    token_in = order_token(data["tokenIn"], data.get("tokenInDecimals") or 0)
+    return OrderPair(token_in, order_token(data["tokenOut"], 0))
 
 
 def present_event(event: RecordedEvent, pair: OrderPair | None) -> EventView:

@@ -77,6 +77,13 @@ class OrderSnapshotView(Camel):
     entry_price: str | None = None  # tokenIn paid per launched token
     pools_skipped: int | None = None
     last_skipped: dict[str, str] | None = None
+    # Sniper exits: the terms, the child order that sells and why, what the sale gave.
+    exit: dict[str, int] | None = None
+    exit_order_id: str | None = None
+    exit_reason: str | None = None  # takeProfit | stopLoss | maxHold | cancel
+    exit_proceeds: str | None = None  # tokenIn the sale gave, once the child confirmed
+    # An exit's child order (a market order): the sniper whose position it sells.
+    parent_order_id: str | None = None
 
 
 class OrderPage(Camel):
@@ -115,6 +122,7 @@ def present_snapshot(snapshot: OrderSnapshot) -> OrderSnapshotView:
         created_at=snapshot.created_at,
         updated_at=snapshot.updated_at,
         cancel_requested=state.cancel_requested,
+        parent_order_id=state.parent_order_id,
         **_limit_fields(state, pair),
         **_sniper_fields(state, pair),
     )
@@ -128,7 +136,7 @@ def _sniper_fields(state: OrderState, pair: OrderPair) -> dict[str, Any]:
     if terms.target_creator:
         target = {"creator": terms.target_creator}
     filters = msgspec.to_builtins(terms)
-    for key in ("targetMint", "targetCreator", "maxPrice", "delaySlots", "priorityFee"):
+    for key in ("targetMint", "targetCreator", "maxPrice", "delaySlots", "priorityFee", "exit"):
         filters.pop(key, None)
     for key in ("minLiquidity", "maxLiquidity"):
         if key in filters:
@@ -158,9 +166,13 @@ def _sniper_fields(state: OrderState, pair: OrderPair) -> dict[str, Any]:
         "delay_slots": terms.delay_slots,
         "priority_fee": terms.priority_fee,
         "matched_pool": matched,
-        "entry_price": entry if state.amount_out else None,
+        "entry_price": state.entry_price or (entry if state.amount_out else None),
         "pools_skipped": state.pools_skipped,
         "last_skipped": skipped,
+        "exit": None if terms.exit is None else msgspec.to_builtins(terms.exit),
+        "exit_order_id": state.exit_order_id,
+        "exit_reason": state.exit_reason,
+        "exit_proceeds": _amount(state.exit_proceeds, pair.token_in),
     }
 
 

@@ -171,6 +171,31 @@ async def sleep_unless_rung(
         bell.clear()
 
 
+async def look_while_active(
+    stop: asyncio.Event,
+    active: Gate,
+    look: Callable[[], Awaitable[bool]],
+    *,
+    bell: asyncio.Event | None,
+    interval_s: float,
+    idle_s: float,
+    log: logging.Logger,
+    what: str,
+) -> None:
+    """The loop of a watcher (trigger evaluator, sniper buyer, exit watcher): `look`
+    every `interval_s` while `active` and it says it is busy, else every `idle_s` or at
+    once when `bell` rings, until `stop`. A failed look is logged (as `what` failed)
+    and the next one tries again."""
+    while not stop.is_set():
+        busy = True
+        if active.is_set():
+            try:
+                busy = await look()
+            except Exception:
+                log.exception(f"{what} failed; looking again")
+        await sleep_unless_rung(stop, bell, interval_s if busy else idle_s)
+
+
 async def _unless_lost(work: Awaitable[object], gate: Gate | None) -> None:
     if gate is None:
         await work

@@ -30,6 +30,8 @@ class SubmitOrder(Command, frozen=True):
     limit_price: str | None = None
     expires_at: datetime | None = None
     sniper: SniperTerms | None = None  # sniper orders (token_out is "" until a match)
+    parent_order_id: str | None = None  # an exit's child order (domain.exits.exit_order)
+    token_in_decimals: int | None = None
 
 
 class MatchPool(Command, frozen=True):
@@ -53,6 +55,27 @@ class ExpireOrder(Command, frozen=True):
     """The evaluator's clock passed the order's `expiresAt` (`now` is that clock)."""
 
     now: datetime
+
+
+class TriggerExit(Command, frozen=True):
+    """The exit watcher's sale quote of the whole position, `value` (atomic tokenIn) at
+    `slot`, for exit arm `generation`: the domain says whether a rule fires."""
+
+    generation: int
+    slot: int
+    value: int
+
+
+class SettleExit(Command, frozen=True):
+    """Exit arm `generation`'s child order ended: `confirmed` with `amount_out` in
+    `slot`, or not (its status, reason and code)."""
+
+    generation: int
+    status: str
+    amount_out: int | None
+    slot: int | None
+    reason: str | None
+    code: str | None
 
 
 class CancelOrder(Command, frozen=True):
@@ -113,6 +136,8 @@ OrderCommand = (
     | FireTrigger
     | ExpireOrder
     | CancelOrder
+    | TriggerExit
+    | SettleExit
     | StartRouting
     | SelectRoute
     | SignTransaction

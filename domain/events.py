@@ -58,6 +58,10 @@ class OrderSubmitted(Event, frozen=True, omit_defaults=True):  # market orders: 
     expires_at: datetime | None = None
     # Sniper orders: what they wait for (`token_out` is "" until a pool matches).
     sniper: SniperTerms | None = None
+    # An exit's child order: the sniper it sells for, and the decimals of its
+    # `token_in` (the launched mint, which is in no token list).
+    parent_order_id: str | None = None
+    token_in_decimals: int | None = None
 
 
 class OrderArmed(Event, frozen=True):
@@ -182,6 +186,47 @@ class OrderFailed(Event, frozen=True):
     code: str
 
 
+class PositionOpened(Event, frozen=True):
+    """A sniper with exit terms bought: it holds `tokens` of the launched token, which
+    cost `cost` of `tokenIn` (atomic), from `slot` on; exit arm 1 watches it."""
+
+    tokens: int
+    cost: int
+    entry_price: str  # tokenIn paid per launched token, in token units
+    slot: int
+
+
+class ExitTriggered(Event, frozen=True):
+    """A rule fired on a held position (or the client cancelled it): child order
+    `exit_order_id` sells the whole position. `value` is the sale quote that fired it
+    (atomic tokenIn; None for a cancel) at `slot`."""
+
+    generation: int
+    exit_order_id: str
+    reason: str  # takeProfit | stopLoss | maxHold | cancel
+    slot: int | None
+    value: int | None
+
+
+class PositionClosed(Event, frozen=True):
+    """The exit's child order confirmed: the position is sold for `proceeds` of
+    `tokenIn` (atomic) in `slot`. The order is final (`confirmed`)."""
+
+    exit_order_id: str
+    proceeds: int
+    slot: int
+
+
+class ExitRearmed(Event, frozen=True):
+    """The exit's child order ended without selling (failed, cancelled): the position
+    is still held and exit arm `generation` watches it again."""
+
+    generation: int
+    exit_order_id: str  # the child that failed
+    reason: str
+    code: str
+
+
 OrderEvent = (
     OrderSubmitted
     | OrderArmed
@@ -199,6 +244,10 @@ OrderEvent = (
     | OrderConfirmed
     | AttemptFailed
     | OrderFailed
+    | PositionOpened
+    | ExitTriggered
+    | PositionClosed
+    | ExitRearmed
 )
 
 EVENT_TYPES: dict[str, type[OrderEvent]] = {
@@ -220,6 +269,10 @@ EVENT_TYPES: dict[str, type[OrderEvent]] = {
         OrderConfirmed,
         AttemptFailed,
         OrderFailed,
+        PositionOpened,
+        ExitTriggered,
+        PositionClosed,
+        ExitRearmed,
     )
 }
 

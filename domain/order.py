@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import msgspec
 
-from domain import waiting
+from domain import exits, waiting
 from domain.commands import (
     CancelOrder,
     ConfirmOrder,
@@ -23,9 +23,11 @@ from domain.commands import (
     MatchPool,
     OrderCommand,
     SelectRoute,
+    SettleExit,
     SignTransaction,
     StartRouting,
     SubmitOrder,
+    TriggerExit,
 )
 from domain.errors import InvalidTransition
 from domain.events import (
@@ -66,6 +68,10 @@ def decide(state: OrderState | None, command: OrderCommand) -> list[OrderEvent]:
             return waiting.match(state, command)
         case ExpireOrder():
             return waiting.expire(state, command)
+        case TriggerExit():
+            return exits.trigger(state, command)
+        case SettleExit():
+            return exits.settle(state, command)
     if _is_stale(state, command):
         return []
     _require_step(state, command)
@@ -80,9 +86,12 @@ def _is_stale(state: OrderState, command: OrderCommand) -> bool:
     """True when the step already happened: a redelivered or duplicate message."""
     assert isinstance(command, _ATTEMPT_STEPS)
     attempt = command.attempt
+    # A sniper holding (or selling) its position bought: its market path is over.
+    bought = state.entry_slot is not None
     if isinstance(command, ConfirmOrder):
-        return state.status == OrderStatus.CONFIRMED and state.attempts == attempt
-    if state.is_final or state.attempts > attempt:
+        confirmed = state.status == OrderStatus.CONFIRMED or bought
+        return confirmed and state.attempts == attempt
+    if state.is_final or bought or state.attempts > attempt:
         return True
     if isinstance(command, StartRouting):
         return state.attempts == attempt
@@ -144,7 +153,8 @@ def _step_events(state: OrderState, command: OrderCommand) -> list[OrderEvent]:
             assert state.signature is not None
             return [TransactionSent(attempt=attempt, signature=state.signature)]
         case ConfirmOrder():
-            return [_confirmed(state, command)]
+            confirmed = _confirmed(state, command)
+            return [confirmed, *exits.opened(state, confirmed)]
         case FailAttempt():
             return _fail_attempt(state, command)
     raise AssertionError(f"unhandled command {command!r}")

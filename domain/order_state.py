@@ -14,6 +14,8 @@ import msgspec
 from domain.events import (
     AttemptFailed,
     CancelRequested,
+    ExitRearmed,
+    ExitTriggered,
     OrderArmed,
     OrderCancelled,
     OrderConfirmed,
@@ -24,6 +26,8 @@ from domain.events import (
     OrderSubmitted,
     PoolMatched,
     PoolSkipped,
+    PositionClosed,
+    PositionOpened,
     Quote,
     RouteLeg,
     RouteSelected,
@@ -87,6 +91,22 @@ class OrderState(msgspec.Struct, frozen=True, kw_only=True):
     token_out_decimals: int = 0
     pool_open_time: int | None = None
     fired_generation: int = 0
+    # Sniper exits: the position bought (its tokens are `amount_out`), the exit arm that
+    # watches it, the child order that sells it and why, and what the sale gave.
+    entry_cost: int | None = None
+    entry_price: str | None = None
+    entry_slot: int | None = None
+    exit_generation: int = 0
+    exit_order_id: str | None = None
+    exit_reason: str | None = None
+    exit_slot: int | None = None  # the slot of the quote that fired the rule
+    exit_value: int | None = None  # that quote: the position's sale value, atomic tokenIn
+    exit_proceeds: int | None = None  # what the sale gave, atomic tokenIn
+    closed_slot: int | None = None
+    failed_exits: int = 0
+    # An exit's child order: the sniper it sells for; `token_in` is then a launched mint.
+    parent_order_id: str | None = None
+    token_in_decimals: int | None = None
     version: int = 0
 
     @property
@@ -119,7 +139,8 @@ def min_amount_out(expected_amount_out: int, slippage_bps: int) -> int:
 
 def order_tokens(state: OrderState) -> tuple[Token, Token]:
     """The tokens the order spends and buys (a sniper's launched token once matched)."""
-    return token_by_symbol(state.token_in), order_token(state.token_out, state.token_out_decimals)
+    token_in = order_token(state.token_in, state.token_in_decimals or 0)
+    return token_in, order_token(state.token_out, state.token_out_decimals)
 
 
 def sniper_minimum(state: OrderState) -> int:
@@ -256,6 +277,42 @@ def _changes(state: OrderState, event: OrderEvent) -> dict[str, object]:
         case OrderFailed():
             return {
                 "status": OrderStatus.FAILED,
+                "failure_reason": event.reason,
+                "failure_code": event.code,
+            }
+        case PositionOpened():
+            return {
+                "status": OrderStatus.HOLDING,
+                "entry_cost": event.cost,
+                "entry_price": event.entry_price,
+                "entry_slot": event.slot,
+                "exit_generation": 1,
+            }
+        case ExitTriggered():
+            return {
+                "status": OrderStatus.EXITING,
+                "exit_order_id": event.exit_order_id,
+                "exit_reason": event.reason,
+                "exit_slot": event.slot,
+                "exit_value": event.value,
+            }
+        case PositionClosed():
+            return {
+                "status": OrderStatus.CONFIRMED,
+                "exit_proceeds": event.proceeds,
+                "closed_slot": event.slot,
+                "failure_reason": None,
+                "failure_code": None,
+            }
+        case ExitRearmed():
+            return {
+                "status": OrderStatus.HOLDING,
+                "exit_generation": event.generation,
+                "exit_order_id": None,
+                "exit_reason": None,
+                "exit_slot": None,
+                "exit_value": None,
+                "failed_exits": state.failed_exits + 1,
                 "failure_reason": event.reason,
                 "failure_code": event.code,
             }

@@ -16,6 +16,7 @@ import msgspec
 
 from domain.amounts import parse_amount, parse_decimal
 from domain.errors import InvalidField
+from domain.exit_terms import ExitTerms, parse_exit_terms
 from domain.launches import PoolLaunched
 from domain.tokens import Token
 
@@ -38,6 +39,7 @@ class SniperTerms(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omi
     max_price: str | None = None  # tokenIn per launched token, as the client wrote it
     delay_slots: int = 0
     priority_fee: int | None = None  # None: the engine's PRIORITY_FEE
+    exit: ExitTerms | None = None  # None: the order is final once its buy confirms
 
 
 class FilterVerdict(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -84,10 +86,6 @@ _FILTERS = (
 
 def parse_sniper_terms(fields: SniperFields, token_in: Token) -> SniperTerms:
     """The terms of a sniper order, or an `InvalidField` naming what is wrong."""
-    if fields.exit is not None:
-        raise InvalidField(
-            "exit", "exits (takeProfitPct, stopLossPct, maxHoldSlots) are not supported yet"
-        )
     mint, creator = _target(fields.target)
     filters = fields.filters or {}
     unknown = sorted(set(filters) - set(_FILTERS))
@@ -111,6 +109,7 @@ def parse_sniper_terms(fields: SniperFields, token_in: Token) -> SniperTerms:
         max_price=_max_price(fields.max_price),
         delay_slots=_bounded(fields.delay_slots, "delaySlots", 0, MAX_DELAY_SLOTS, 0),
         priority_fee=_priority_fee(fields.priority_fee),
+        exit=None if fields.exit is None else parse_exit_terms(fields.exit),
     )
 
 

@@ -18,6 +18,10 @@ class OrderStatus(StrEnum):
     TRIGGERED = "triggered"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    # A sniper with exit terms, after its buy: it holds the position, then sells it
+    # through its exit's child order.
+    HOLDING = "holding"
+    EXITING = "exiting"
 
 
 FINAL_STATUSES = frozenset(

@@ -8,6 +8,7 @@ trigger end with exactly one of them recorded (DESIGN.md, "Orders that wait").
 
 from __future__ import annotations
 
+from domain import exits
 from domain.commands import CancelOrder, ExpireOrder, FireTrigger, MatchPool
 from domain.errors import InvalidTransition
 from domain.events import (
@@ -36,6 +37,7 @@ _NOTHING_IN_FLIGHT = (
     OrderStatus.ROUTING,
     OrderStatus.RETRYING,
 )
+_HOLDING = (OrderStatus.HOLDING, OrderStatus.EXITING)
 
 
 def match(state: OrderState, command: MatchPool) -> list[OrderEvent]:
@@ -94,6 +96,8 @@ def expire(state: OrderState, command: ExpireOrder) -> list[OrderEvent]:
     (its failure re-arms the order, and the next look expires it)."""
     if state.is_final or not _expired(state, command) or state.in_flight:
         return []
+    if state.status in _HOLDING:
+        return []  # bought: expiresAt is about the buy, the exit rules govern the sale
     return [OrderExpired(reason=_expiry_reason(state))]
 
 
@@ -102,6 +106,8 @@ def cancel(state: OrderState, command: CancelOrder) -> list[OrderEvent]:
     transaction provably cannot land (API.md, "Cancel")."""
     if state.status == OrderStatus.CANCELLED:
         return []
+    if state.status in _HOLDING:
+        return exits.cancel(state)  # bought: a cancel sells the position now
     if state.is_final:
         raise InvalidTransition(state.status, "CancelOrder")
     if state.status in _NOTHING_IN_FLIGHT or not state.in_flight:

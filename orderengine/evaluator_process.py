@@ -3,7 +3,8 @@ by its advisory lock) and the evaluator that looks at every slot while it is act
 the launched-pools projection (its own lock) and the pool watcher, which finds new pools
 on the chain while that one is active; the sniper matcher (its own lock), which judges
 each new pool for the armed snipers, and the sniper buyer, which fires their buys at the
-pool's open plus their delay while the matcher is active."""
+pool's open plus their delay while the matcher is active, and the exit watcher, which
+sells a held sniper position through its child order when an exit rule fires."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from orderengine.processes import execution_policy, solana_clients, wallet
 from orderengine.readiness import announce_when
 from orderengine.settings import EngineSettings
 from workers.process_manager.armed_orders_projection import ArmedOrdersProjection
+from workers.process_manager.exit_watcher import ExitWatcher
 from workers.process_manager.launched_pools_projection import LaunchedPoolsProjection
 from workers.process_manager.pool_watcher import PoolWatcher
 from workers.process_manager.sniper_buyer import SniperBuyer
@@ -111,6 +113,14 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
         idle_s=settings.idle_poll_ms / 1000,
         buying=matcher.buying,
     )
+    exits = ExitWatcher(
+        pool,
+        build_event_store(pool, CommitNudger(wake_ups)),
+        chain.quotes,
+        interval_s=settings.trigger_poll_ms / 1000,
+        idle_s=settings.idle_poll_ms / 1000,
+        holding=matcher.holding,
+    )
     # `up` says the evaluator is ready once its projection holds its lock.
     announcing = asyncio.create_task(announce_when(runner.active, settings.data_dir))
     try:
@@ -122,6 +132,7 @@ async def evaluate_until(settings: EngineSettings, stop: asyncio.Event, keypair:
             watcher.run(stop, launches.active),
             snipers.run_until_stopped(stop),
             buyer.run(stop, snipers.active),
+            exits.run(stop, snipers.active),
         )
     finally:
         announcing.cancel()

@@ -84,6 +84,19 @@ class Details(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
     token_out_decimals: int = 0
     pool_open_time: int | None = None
     fired_generation: int = 0
+    entry_cost: int | None = None
+    entry_price: str | None = None
+    entry_slot: int | None = None
+    exit_generation: int = 0
+    exit_order_id: str | None = None
+    exit_reason: str | None = None
+    exit_slot: int | None = None
+    exit_value: int | None = None
+    exit_proceeds: int | None = None
+    closed_slot: int | None = None
+    failed_exits: int = 0
+    parent_order_id: str | None = None
+    token_in_decimals: int | None = None
 
 
 _DETAILS = Details.__struct_fields__

@@ -12,6 +12,8 @@ from domain.amounts import format_amount
 from domain.events import (
     AttemptFailed,
     CancelRequested,
+    ExitRearmed,
+    ExitTriggered,
     OrderArmed,
     OrderCancelled,
     OrderConfirmed,
@@ -22,6 +24,8 @@ from domain.events import (
     OrderSubmitted,
     PoolMatched,
     PoolSkipped,
+    PositionClosed,
+    PositionOpened,
     RouteLeg,
     RouteSelected,
     RoutingStarted,
@@ -60,6 +64,10 @@ def _details(event: OrderEvent, state: OrderState) -> list[str]:
                 f"{event.order_type} {amount} {token_in.symbol} -> {token_out.symbol},"
                 f" slippage {event.slippage_bps} bps"
             ]
+            if event.parent_order_id is not None:
+                lines.append(
+                    f"the exit of sniper order {event.parent_order_id}: sells its position"
+                )
             if event.limit_amount_out is not None:
                 least = format_amount(event.limit_amount_out, token_out)
                 lines.append(
@@ -116,6 +124,33 @@ def _details(event: OrderEvent, state: OrderState) -> list[str]:
             return [f"attempt {event.attempt} failed: {event.code} ({event.reason}); {then}"]
         case OrderFailed():
             return [f"order failed: {event.code} ({event.reason})"]
+        case PositionOpened():
+            return [
+                f"holding {format_amount(event.tokens, token_out)} {token_out.symbol}, bought"
+                f" in slot {event.slot} for {format_amount(event.cost, token_in)}"
+                f" {token_in.symbol}: entry price {event.entry_price} {token_in.symbol} per token"
+            ]
+        case ExitTriggered():
+            seen = (
+                "on the client's cancel"
+                if event.value is None
+                else f"in slot {event.slot}: the position would sell for"
+                f" {format_amount(event.value, token_in)} {token_in.symbol}"
+            )
+            return [
+                f"exit (arm {event.generation}) by {event.reason} {seen};"
+                f" child order {event.exit_order_id} sells it"
+            ]
+        case PositionClosed():
+            return [
+                f"exit order {event.exit_order_id} confirmed in slot {event.slot}: sold for"
+                f" {format_amount(event.proceeds, token_in)} {token_in.symbol}"
+            ]
+        case ExitRearmed():
+            return [
+                f"exit order {event.exit_order_id} ended without selling: {event.code}"
+                f" ({event.reason}); the exit re-arms (arm {event.generation})"
+            ]
 
 
 def _route_details(event: RouteSelected, token_in: Token, token_out: Token) -> list[str]:

@@ -142,6 +142,8 @@ class CpmmPool(ReservePair):
 
     def spot(self, x_to_y: bool) -> Fraction:
         reserve_in, reserve_out = self._reserves(x_to_y)
+        if reserve_in == 0:
+            return Fraction(0)  # drained (a rug): nothing to trade against, no price
         return Fraction(reserve_out, reserve_in)
 
     def fee_rate(self, now: int) -> Fraction:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import psycopg
 import pytest
 
-from db.pool import create_pool
 from tests.e2e.conftest import Stack, StackFactory
 from tests.e2e.test_limit_orders import rpc, slots_passing
 from tests.e2e.test_read_side import _orderengine
-from tests.support.read_side_api import serving, wait_until
+from tests.support.read_side_api import projected_snapshots, wait_until
 
 DELAY = 2
 
@@ -90,22 +88,9 @@ async def test_a_sniper_skips_a_freezable_pool_and_buys_the_next_at_its_open_plu
         assert isinstance(legs, list)
         assert [leg["pool"] for leg in legs] == [launch["pool"]]
 
-        pool = create_pool(running.engine.database_url, min_size=1, max_size=4, acquire_timeout_s=5)
-        await pool.open(wait=True)
-        try:
-            async with (
-                serving(pool, redis_server) as api,
-                httpx.AsyncClient(base_url=f"http://{api.base_url}", headers=api.auth) as client,
-            ):
-
-                async def projected() -> bool:
-                    reply = await client.get(f"/api/orders/{order_id}")
-                    return reply.status_code == 200 and reply.json()["status"] == "confirmed"
-
-                await wait_until(projected, what="the projector", seconds=30)
-                snapshot = (await client.get(f"/api/orders/{order_id}")).json()
-        finally:
-            await pool.close()
+        (snapshot,) = await projected_snapshots(
+            running.engine.database_url, redis_server, [order_id], "confirmed"
+        )
         assert snapshot["tokenOut"] == launch["baseMint"]
         assert snapshot["matchedPool"]["pool"] == launch["pool"]
         assert snapshot["poolsSkipped"] == 1

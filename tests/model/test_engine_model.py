@@ -1,7 +1,12 @@
 """The whole engine against a model of what clients were promised: random interleavings
-of market and limit submissions (with fresh, repeated and misused idempotency keys),
-cancels, expiries, stream connections and reconnections, and worker restarts, with the
-promises checked after every step.
+of market, limit and sniper submissions (with fresh, repeated and misused idempotency
+keys), launches of new pools, slots passing, cancels, expiries, stream connections and
+reconnections, and worker restarts, with the promises checked after every step.
+
+Snipers with exit terms hold what they bought and sell it through one child market
+order per exit arm; the model checks that every exit has exactly its one child, that a
+held position is never final until its exit ends, and that every order and every child
+ends.
 
 One engine (real processes) serves every example, so the model tracks what it accepted
 across examples too: the log must hold exactly one order per accepted submission.
@@ -38,7 +43,6 @@ from tests.support.engine_checks import (
     double_executions,
     repeated_commands,
     stream_of,
-    unfinished,
 )
 from tests.support.fault_rig import FAST
 from tests.support.order_load import ORDER_BODIES
@@ -49,6 +53,24 @@ pytestmark = pytest.mark.slow
 _FINAL_EVENTS_PER_ORDER = (
     "SELECT stream_id, array_agg(event_type ORDER BY stream_version) FROM events"
     " WHERE event_type = ANY(%s) GROUP BY stream_id"
+)
+# A sniper with exits: its buy's OrderConfirmed opens a position; the outcome follows.
+_OUTCOME_EVENTS = (*FINAL_EVENTS, "PositionOpened", "PositionClosed")
+_EXITS = (
+    "SELECT e.stream_id, e.data->>'exitOrderId', c.stream_id, c.data->>'parentOrderId'"
+    " FROM events e LEFT JOIN events c ON c.stream_id = 'order-' || (e.data->>'exitOrderId')"
+    " AND c.event_type = 'OrderSubmitted' WHERE e.event_type = 'ExitTriggered'"
+)
+_EXIT_COUNTS = (
+    "SELECT event_type, count(*) FROM events WHERE event_type = ANY(ARRAY['PoolMatched',"
+    " 'PositionOpened', 'ExitTriggered', 'PositionClosed', 'ExitRearmed']) GROUP BY event_type"
+)
+# Children whose exit is not in the log (one statement: the parent's ExitTriggered
+# commits before its child, so a child seen has its exit seen).
+_ORPHANS = (
+    "SELECT c.stream_id FROM events c WHERE c.event_type = 'OrderSubmitted'"
+    " AND c.data->>'parentOrderId' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM events e"
+    " WHERE e.event_type = 'ExitTriggered' AND c.stream_id = 'order-' || (e.data->>'exitOrderId'))"
 )
 EXAMPLES = 200
 STEPS = 8
@@ -64,6 +86,15 @@ class Shared:
     http: httpx.Client
     accepted: set[str] = field(default_factory=set)  # every order id, every example
     restarts_left: int = WORKER_RESTARTS
+
+    def rpc(self, method: str, params: dict[str, Any]) -> Any:
+        """A control call to the simulator (launches, slots)."""
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": [params]}
+        reply = self.http.post(self.simulator.url, json=body)
+        assert reply.status_code == 200, reply.text
+        answer = reply.json()
+        assert "error" not in answer, answer
+        return answer["result"]
 
 
 SHARED: list[Shared] = []
@@ -136,6 +167,40 @@ class EngineModel(RuleBasedStateMachine):
             "expiresAt": expires.isoformat(),
         }
         self._accept(limit, uuid.uuid4().hex if keyed else None)
+
+    @rule(
+        exit_terms=st.sampled_from(
+            [
+                None,
+                {"maxHoldSlots": 3},
+                {"takeProfitPct": 1, "maxHoldSlots": 30},
+                {"stopLossPct": 1, "maxHoldSlots": 30},
+            ]
+        ),
+        life_s=st.floats(1.0, 3.0),
+        keyed=st.booleans(),
+    )
+    def submit_sniper(self, exit_terms: dict[str, int] | None, life_s: float, keyed: bool) -> None:
+        """A sniper that buys the next launch (or expires `life_s` from now), with exit
+        terms or without."""
+        body: dict[str, Any] = {
+            "type": "sniper",
+            "tokenIn": "SOL",
+            "amountIn": "0.01",
+            "expiresAt": (datetime.now(UTC) + timedelta(seconds=life_s)).isoformat(),
+        }
+        if exit_terms is not None:
+            body["exit"] = exit_terms
+        self._accept(body, uuid.uuid4().hex if keyed else None)
+
+    @rule()
+    def launch(self) -> None:
+        """A new pool, open at once: every armed sniper matches it."""
+        self.world.rpc("simulator_launchPool", {"crowd": False, "openInSlots": 0})
+
+    @rule(slots=st.integers(1, 5))
+    def slots_pass(self, slots: int) -> None:
+        self.world.rpc("simulator_advanceSlots", {"slots": slots})
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -216,6 +281,7 @@ class EngineModel(RuleBasedStateMachine):
         with psycopg.connect(self.world.engine.database_url) as conn:
             row = conn.execute(
                 "SELECT count(*) FROM events WHERE event_type = 'OrderSubmitted'"
+                " AND data->>'parentOrderId' IS NULL"  # an exit's child is the engine's
             ).fetchone()
         assert row is not None
         assert row[0] == len(self.world.accepted)
@@ -225,8 +291,8 @@ class EngineModel(RuleBasedStateMachine):
         """At most one final event per order; a cancelled one never confirmed; a cancel
         answered 200 ended it cancelled, one answered 409 found it final otherwise."""
         with psycopg.connect(self.world.engine.database_url) as conn:
-            rows = conn.execute(_FINAL_EVENTS_PER_ORDER, (list(FINAL_EVENTS),)).fetchall()
-        finals: dict[str, list[str]] = dict(rows)
+            rows = conn.execute(_FINAL_EVENTS_PER_ORDER, (list(_OUTCOME_EVENTS),)).fetchall()
+        finals = {stream: outcome(kinds) for stream, kinds in rows}
         for stream, kinds in finals.items():
             assert len(kinds) <= 1, (stream, kinds)
         for order_id, answers in self.cancels.items():
@@ -236,6 +302,22 @@ class EngineModel(RuleBasedStateMachine):
             if 409 in answers:
                 assert kinds, (order_id, answers)
                 assert kinds != ["OrderCancelled"], (order_id, answers)
+
+    @invariant()
+    def one_child_per_exit(self) -> None:
+        """Every exit has its one child (the parent's, by id) once the watcher made it,
+        and no child exists without its exit."""
+        with psycopg.connect(self.world.engine.database_url) as conn:
+            exits = conn.execute(_EXITS).fetchall()
+            orphans = conn.execute(_ORPHANS).fetchall()
+        assert not orphans, f"children without their exit: {orphans}"
+        ids = [child_id for _, child_id, _, _ in exits]
+        assert len(ids) == len(set(ids)), "each exit (and so each child) once"
+        for parent, child_id, child_stream, child_parent in exits:
+            assert child_id not in self.world.accepted
+            if child_stream is not None:
+                assert child_stream == stream_of(child_id), (parent, child_id)
+                assert stream_of(child_parent) == parent, (parent, child_parent)
 
     @invariant()
     def nothing_twice(self) -> None:
@@ -263,16 +345,48 @@ def test_the_engine_keeps_its_promises_in_any_interleaving(shared: Shared) -> No
     )
     # Every order of every example ends (checked once, at the end: a limit order waits
     # for its expiry, and examples need not wait for each other's).
-    deadline = time.monotonic() + 60
+    # Held positions need slots to pass for their maximum hold (the simulator's clock
+    # moves only when asked, or when a transaction is followed).
+    deadline = time.monotonic() + 90
     waiting = set(shared.accepted)
     while waiting and time.monotonic() < deadline:
-        waiting = unfinished(shared.engine.database_url, waiting)
+        waiting = not_ended(shared.engine.database_url, waiting)
         if waiting:
+            shared.rpc("simulator_advanceSlots", {"slots": 1})
             time.sleep(0.05)
     assert not waiting, f"orders never final: {sorted(waiting)[:10]}"
     assert not double_executions(shared.engine.database_url, shared.simulator.url)
+    with psycopg.connect(shared.engine.database_url) as conn:
+        counts: dict[str, int] = dict(conn.execute(_EXIT_COUNTS).fetchall())
+    # Snipers met launches in some examples: positions were held and sold.
+    assert counts.get("PositionOpened", 0) > 0, counts
+    assert counts.get("PositionClosed", 0) > 0, counts
+    print(
+        f"\nmodel: {counts.get('PoolMatched', 0)} snipers matched,"
+        f" {counts.get('PositionOpened', 0)} positions held,"
+        f" {counts.get('ExitTriggered', 0)} exits, {counts.get('PositionClosed', 0)} sold,"
+        f" {counts.get('ExitRearmed', 0)} re-armed"
+    )
     print(
         f"\nmodel: {EXAMPLES} examples, {len(shared.accepted)} orders,"
         f" {WORKER_RESTARTS - shared.restarts_left} worker restarts,"
         f" {time.monotonic() - started:.0f} s"
     )
+
+
+def outcome(kinds: list[str]) -> list[str]:
+    """An order's outcome events: a sniper's buy that opened a position is no outcome."""
+    if kinds[:2] == ["OrderConfirmed", "PositionOpened"]:
+        return kinds[2:]
+    return kinds
+
+
+def not_ended(database_url: str, order_ids: set[str]) -> set[str]:
+    """The orders (and their exits' children) not final yet; a held position is not."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(_FINAL_EVENTS_PER_ORDER, (list(_OUTCOME_EVENTS),)).fetchall()
+        exits = conn.execute(_EXITS).fetchall()
+    ended = {stream for stream, kinds in rows if outcome(kinds)}
+    everything = {stream_of(order_id): order_id for order_id in order_ids}
+    everything.update({stream_of(child): child for _, child, _, _ in exits})
+    return {order_id for stream, order_id in everything.items() if stream not in ended}

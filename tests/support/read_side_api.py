@@ -9,7 +9,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 import uvicorn
 from litestar import Litestar
@@ -21,6 +23,7 @@ from api.rate_limit import KeyRateLimit
 from api.read_side import ReadSide, build_read_side
 from api.services import ApiServices
 from db.event_store import PostgresEventStore
+from db.pool import create_pool
 from db.subscription import SubscriptionRunner
 from db.wakeups import CommitNudger
 from projections.order_projector import OrderSnapshotProjection
@@ -135,3 +138,26 @@ async def wait_until(
             return
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.01)
+
+
+async def projected_snapshots(
+    database_url: str, redis_url: str, order_ids: list[str], status: str, seconds: float = 30
+) -> list[dict[str, Any]]:
+    """The snapshots of `order_ids` as a read-side API over `database_url` serves them
+    (the engine's projector writes them), once the first one shows `status`."""
+    pool = create_pool(database_url, min_size=1, max_size=4, acquire_timeout_s=5)
+    await pool.open(wait=True)
+    try:
+        async with (
+            serving(pool, redis_url) as api,
+            httpx.AsyncClient(base_url=f"http://{api.base_url}", headers=api.auth) as reader,
+        ):
+
+            async def projected() -> bool:
+                reply = await reader.get(f"/api/orders/{order_ids[0]}")
+                return reply.status_code == 200 and reply.json()["status"] == status
+
+            await wait_until(projected, what="the projector", seconds=seconds)
+            return [(await reader.get(f"/api/orders/{order}")).json() for order in order_ids]
+    finally:
+        await pool.close()

@@ -140,7 +140,7 @@ def test_a_sniper_order_is_armed_and_carries_its_terms() -> None:
         ({"max_price": "0"}, "maxPrice"),
         ({"delay_slots": 151}, "delaySlots"),
         ({"priority_fee": -1}, "priorityFee"),
-        ({"exit": {"takeProfitPct": 40}}, "exit"),
+        ({"exit": {"takeProfitPct": 0}}, "exit.takeProfitPct"),
     ],
 )
 def test_each_bad_sniper_field_is_named(fields: dict[str, object], field: str) -> None:

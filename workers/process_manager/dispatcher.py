@@ -13,6 +13,9 @@ broker (DESIGN.md). For each order it keeps the step the order waits for in
     TriggerFired(generation g)  -> waits for admission, then route_and_send(attempt g):
                                    attempt g follows arm g
     OrderExpired, OrderCancelled-> forgotten (final)
+    PositionOpened, ExitTriggered,
+    ExitRearmed, PositionClosed -> forgotten: a sniper's exit sells through a child order
+                                   (a market order of its own, from OrderSubmitted)
 
 The route step appends RoutingStarted, RouteSelected and TransactionSigned together,
 so a batch normally holds the last of them and sends nothing for the order.
@@ -43,6 +46,8 @@ from db.subscription import AfterCommit
 from domain.events import (
     EVENT_TYPES,
     AttemptFailed,
+    ExitRearmed,
+    ExitTriggered,
     OrderArmed,
     OrderCancelled,
     OrderConfirmed,
@@ -53,6 +58,8 @@ from domain.events import (
     OrderSubmitted,
     PoolMatched,
     PoolSkipped,
+    PositionClosed,
+    PositionOpened,
     RouteSelected,
     RoutingStarted,
     TransactionSent,
@@ -103,6 +110,9 @@ def next_after(event: OrderEvent) -> Next | None:
             return Next(step=None, final=True)
         case OrderSubmitted() | OrderArmed() | OrderRearmed() | PoolSkipped() | PoolMatched():
             return Next(step=None, final=True)  # nothing in flight: not the dispatcher's
+        case PositionOpened() | ExitTriggered() | ExitRearmed() | PositionClosed():
+            # A sniper's exit: its child is an order of its own (the exit watcher's).
+            return Next(step=None, final=True)
     return None  # AttemptFailed without retry: OrderFailed follows in the same append
 
 

@@ -30,7 +30,7 @@ from commands.ports import EventStore, LaunchFeed, QuoteService, VenueRejected
 from commands.quote_types import PoolLadder
 from db import armed_snipers
 from db.armed_snipers import ArmedSniper
-from db.retry import Gate, sleep_unless_rung
+from db.retry import Gate, look_while_active
 from domain.events import RouteLeg, TriggerFired, TriggerQuote
 from domain.routing import VenueUnavailable
 from domain.tokens import order_token, token_by_symbol
@@ -86,14 +86,16 @@ class SniperBuyer:
 
     async def run(self, stop: asyncio.Event, active: Gate) -> None:
         """Look every `interval_s` while `active`, until `stop`."""
-        while not stop.is_set():
-            busy = True
-            if active.is_set():
-                try:
-                    busy = await self.look()
-                except Exception:
-                    log.exception("sniper buy failed; looking again")
-            await sleep_unless_rung(stop, self._buying, self._interval_s if busy else self._idle_s)
+        await look_while_active(
+            stop,
+            active,
+            self.look,
+            bell=self._buying,
+            interval_s=self._interval_s,
+            idle_s=self._idle_s,
+            log=log,
+            what="sniper buy",
+        )
 
     async def look(self) -> bool:
         """Expire what is due and fire the buys due now; False when no sniper waits for

@@ -7,6 +7,9 @@
     TriggerFired(g)                  -> arm g's buy is fired
     OrderConfirmed, OrderFailed,
     OrderExpired, OrderCancelled     -> forgotten
+    PositionOpened, ExitTriggered,   -> the position and its exit arm in `sniper_exits`
+    ExitRearmed                         (db/sniper_exits.py), for the exit watcher;
+    PositionClosed, OrderFailed, ...    forgotten there when the order is final
     PoolLaunched                     -> `commands.match_launch` for every unmatched
                                         sniper spending the pool's quote token
 
@@ -28,9 +31,11 @@ from psycopg import AsyncConnection
 
 from commands.match_launch import match_launch
 from commands.ports import EventStore
-from db import armed_snipers
+from db import armed_snipers, sniper_exits
 from db.subscription import AfterCommit
 from domain.events import (
+    ExitRearmed,
+    ExitTriggered,
     OrderArmed,
     OrderCancelled,
     OrderConfirmed,
@@ -39,6 +44,8 @@ from domain.events import (
     OrderRearmed,
     OrderSubmitted,
     PoolMatched,
+    PositionClosed,
+    PositionOpened,
     TriggerFired,
     decode_event,
 )
@@ -50,7 +57,8 @@ from domain.tokens import TOKENS
 log = logging.getLogger(__name__)
 
 _FINAL = (OrderConfirmed, OrderFailed, OrderExpired, OrderCancelled)
-_TYPES = (OrderSubmitted, OrderArmed, OrderRearmed, PoolMatched, TriggerFired, *_FINAL)
+_EXITS = (PositionOpened, ExitTriggered, ExitRearmed, PositionClosed)
+_TYPES = (OrderSubmitted, OrderArmed, OrderRearmed, PoolMatched, TriggerFired, *_FINAL, *_EXITS)
 _SYMBOL_OF_MINT = {token.mint: token.symbol for token in TOKENS}
 
 Clock = Callable[[], datetime]
@@ -72,18 +80,27 @@ class SniperMatcher:
         # Set once a batch that gave a sniper a buy to wait for committed: the buyer,
         # idle while none waits, looks at once.
         self.buying = asyncio.Event()
+        # Likewise for the exit watcher, once a position is held or its exit moved.
+        self.holding = asyncio.Event()
 
     async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> AfterCommit | None:
-        buys = False
+        buys = exits = False
         for recorded in events:
             if recorded.stream_id.startswith(POOL_STREAM_PREFIX):
                 await self._judge(conn, decode_launch(recorded.data))
             elif recorded.stream_id.startswith(ORDER_STREAM_PREFIX):
                 buys = await self._order_event(conn, recorded) or buys
-        return self._wake_buyer if buys else None
+                exits = exits or recorded.event_type in _EXIT_NAMES
+        if not (buys or exits):
+            return None
 
-    async def _wake_buyer(self) -> None:
-        self.buying.set()
+        async def wake() -> None:
+            if buys:
+                self.buying.set()
+            if exits:
+                self.holding.set()
+
+        return wake
 
     async def _order_event(self, conn: AsyncConnection, recorded: RecordedEvent) -> bool:
         """Apply one order event; True when it gives a matched sniper a buy to wait for."""
@@ -93,6 +110,8 @@ class SniperMatcher:
             log.warning("undecodable event skipped", extra={"event_id": recorded.event_id})
             return False
         order_id = order_id_of(recorded.stream_id)
+        if isinstance(event, (*_EXITS, *_FINAL, OrderSubmitted, PoolMatched)):
+            await _exit_event(conn, order_id, event)
         match event:
             case OrderSubmitted(sniper=terms) if terms is not None:
                 assert event.expires_at is not None
@@ -139,3 +158,23 @@ class SniperMatcher:
                 log.info("sniper matched", extra={"order_id": order_id, "pool": launch.pool})
             elif decided:
                 self.skipped += 1
+
+
+_EXIT_NAMES = frozenset(kind.__name__ for kind in _EXITS)
+
+
+async def _exit_event(conn: AsyncConnection, order_id: str, event: object) -> None:
+    """Keep `sniper_exits`: a sniper with exit terms from its submission until final."""
+    match event:
+        case OrderSubmitted(sniper=terms) if terms is not None and terms.exit is not None:
+            await sniper_exits.insert_exit(conn, order_id, event.token_in, terms.exit)
+        case PoolMatched():
+            await sniper_exits.matched(conn, order_id, event.token_out, event.token_out_decimals)
+        case PositionOpened():
+            await sniper_exits.opened(conn, order_id, event.tokens, event.cost, event.slot)
+        case ExitTriggered():
+            await sniper_exits.exiting(conn, order_id, event.generation, event.exit_order_id)
+        case ExitRearmed(generation=generation):
+            await sniper_exits.rearmed(conn, order_id, generation)
+        case PositionClosed() | OrderFailed() | OrderExpired() | OrderCancelled():
+            await sniper_exits.forget(conn, order_id)

@@ -27,7 +27,7 @@ from commands.fire_trigger import Fire, expire_order, fire_triggers
 from commands.ports import EventStore, QuoteService
 from db import armed_orders
 from db.armed_orders import ArmedOrder
-from db.retry import Gate, sleep_unless_rung
+from db.retry import Gate, look_while_active
 from domain.events import TriggerFired
 from domain.tokens import PAIRS, token_by_symbol
 from workers.process_manager.trigger_quotes import Met, Probe, orders_met, probe
@@ -94,14 +94,16 @@ class TriggerEvaluator:
     async def run(self, stop: asyncio.Event, active: Gate) -> None:
         """Look every `interval_s` while `active` (this process's projection holds its
         lock, so its table is current), until `stop`."""
-        while not stop.is_set():
-            busy = True
-            if active.is_set():
-                try:
-                    busy = await self.look()
-                except Exception:
-                    log.exception("trigger evaluation failed; looking again")
-            await sleep_unless_rung(stop, self._armed, self._interval_s if busy else self._idle_s)
+        await look_while_active(
+            stop,
+            active,
+            self.look,
+            bell=self._armed,
+            interval_s=self._interval_s,
+            idle_s=self._idle_s,
+            log=log,
+            what="trigger evaluation",
+        )
 
     async def look(self) -> bool:
         """Expire what is due; on a new slot, fire what the market meets. Between slots

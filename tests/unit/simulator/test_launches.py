@@ -20,6 +20,8 @@ from simulator.durable import open_simulator
 from simulator.errors import RpcError
 from simulator.launch_tx import CREATE_POOL_FEE, POOL_CREATED, PoolCreated
 from simulator.program_layouts import CPMM_PROGRAM
+from simulator.quote_api import QuoteApi
+from simulator.requests import LadderRequest
 from simulator.rpc import Rpc
 from simulator.universe import SOL
 from tests.support.solana_tx import CERTAIN, WALLET, swap_tx
@@ -172,6 +174,12 @@ def test_a_rug_empties_the_pool_after_its_slots() -> None:
     sim.advance_slots(1)
     with pytest.raises(Exception, match="output"):
         pool.quote(10**9, False, sim.chain.unix_time())
+    # A sale quote of the rugged token (an exit's) is answered: no price, every point an
+    # error, so a seller sees nothing buys it (it crashed on the empty reserves before).
+    request = LadderRequest(input_mint=answer["baseMint"], output_mint=SOL.mint, amounts=[10**6])
+    (row,) = QuoteApi(sim).ladder(request).pools
+    assert row.spot_price == "0"
+    assert [point.error is not None for point in row.quotes] == [True]
 
 
 @pytest.mark.parametrize(
