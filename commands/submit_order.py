@@ -23,7 +23,7 @@ class SubmitOutcome(msgspec.Struct, frozen=True):
 def submission_fingerprint(command: SubmitOrder, stated_expiry: datetime | None = None) -> str:
     """What makes two submissions "the same body": every field but the new order id,
     after normalisation, so "1.5" and "1.50" or "sol" and "SOL" are the same order. A
-    limit order's expiry counts as the client stated it (`stated_expiry`): a default
+    limit or sniper order's expiry counts as the client stated it (`stated_expiry`): a default
     one moves with the clock, and a retry without it is still the same body."""
     fields: tuple[object, ...] = (
         command.order_type,
@@ -32,9 +32,13 @@ def submission_fingerprint(command: SubmitOrder, stated_expiry: datetime | None 
         command.amount_in,
         command.slippage_bps,
     )
+    expiry = stated_expiry.isoformat() if stated_expiry else None
     if command.limit_amount_out is not None:  # market orders keep their earlier hashes
-        expiry = stated_expiry.isoformat() if stated_expiry else None
         fields = (*fields, command.limit_amount_out, expiry)
+    if command.sniper is not None:
+        # Its terms are the body too (they were once left out, and a key reused with
+        # another target or exit got the first order back).
+        fields = (*fields, msgspec.to_builtins(command.sniper), expiry)
     return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
 
 

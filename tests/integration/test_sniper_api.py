@@ -88,3 +88,23 @@ async def test_each_bad_sniper_field_is_a_400_naming_it(
     assert reply.status_code == 400, reply.text
     assert field in reply.text, reply.text
     assert count_events(database_url) == before
+
+
+async def test_one_idempotency_key_with_other_sniper_terms_is_a_422(
+    client: Client, database_url: str
+) -> None:
+    # The fingerprint once left the sniper terms out: a retry of the key with another
+    # target or exit was answered with the first order, as if it were the same body.
+    expires = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    body = sniper(expiresAt=expires, target={"creator": CREATOR}, exit={"takeProfitPct": 40})
+    headers = {"Idempotency-Key": "sniper-terms-1"}
+    first = await client.post("/api/orders/execute", json=body, headers=headers)
+    assert first.status_code == 202, first.text
+    again = await client.post("/api/orders/execute", json=body, headers=headers)
+    assert (again.status_code, again.json()["orderId"]) == (200, first.json()["orderId"])
+    before = count_events(database_url)
+    for changed in ({"exit": {"takeProfitPct": 80}}, {"target": None}, {"delaySlots": 3}):
+        other = {key: value for key, value in (body | changed).items() if value is not None}
+        reply = await client.post("/api/orders/execute", json=other, headers=headers)
+        assert reply.status_code == 422, (changed, reply.text)
+    assert count_events(database_url) == before
