@@ -112,7 +112,16 @@ def _venue_rejected(error: VenueRejected) -> ProblemDetailsException:
     return problem(400, detail, "amountIn")
 
 
+# Litestar's words when a client hangs up before its body arrived.
+CLIENT_GONE = "client disconnected prematurely"
+
+
 def _http_exception(error: HTTPException) -> ProblemDetailsException:
+    if error.status_code >= 500 and error.detail == CLIENT_GONE:
+        # Not the server's fault, and nobody is left to read the answer: no error log
+        # (under overload they came by the thousand and buried the real ones).
+        log.info("client disconnected before its request body arrived")
+        return problem(400, "the request body did not arrive: the client disconnected")
     if error.status_code >= 500:
         return _internal(error)
     if isinstance(error, ValidationException) and isinstance(error.extra, list) and error.extra:

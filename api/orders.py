@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import HeaderParameter, PathParameter
 
@@ -35,7 +36,13 @@ _body_decoder = msgspec.json.Decoder(SubmitOrderBody)
     description="202 with the new order (a limit order is `armed`, with `warnings` when its "
     "limit is more than 5 % better than the market); 200 with the same order when the "
     "Idempotency-Key was used before with the same body.",
-    responses=problem_responses(400, 401, 413, 415, 422, 429, 503),
+    responses={
+        200: ResponseSpec(
+            data_container=SubmitAccepted,
+            description="the Idempotency-Key was used before with the same body: that order",
+        ),
+        **problem_responses(400, 401, 413, 415, 422, 429, 503),
+    },
 )
 async def submit(
     request: Request[Any, Any, Any],
