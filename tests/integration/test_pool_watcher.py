@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -18,13 +18,13 @@ from db.event_store import PostgresEventStore
 from db.launched_pools import all_launches
 from db.subscription import SubscriptionRunner
 from domain.launches import PoolLaunched, decode_launch, pool_stream
-from domain.records import AppendResult, NewEvent, RecordedEvent
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
 from simulator.hostile import HostileConfig
 from simulator.launches import LaunchSpec
 from simulator.service import RunningService
 from simulator.universe import SOL
+from tests.support.crashing_store import Crash, CrashingStore
 from tests.support.in_process_chain import InProcessTransport, in_process_clients
 from workers.process_manager.launched_pools_projection import LaunchedPoolsProjection
 from workers.process_manager.pool_watcher import PoolWatcher
@@ -40,40 +40,6 @@ def spec(**changes: object) -> LaunchSpec:
         "base_reserve": 800_000_000 * 10**6,
     }
     return LaunchSpec(**(fields | changes))  # type: ignore[arg-type]
-
-
-class Crash(Exception):
-    """The process died here."""
-
-
-class CrashingStore:
-    """The store, until `appends_left` appends went through; then the process 'dies'."""
-
-    def __init__(self, store: EventStore, appends_left: int) -> None:
-        self._store = store
-        self.appends_left = appends_left
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        command_id: str | None = None,
-        request_hash: str = "",
-    ) -> AppendResult:
-        if self.appends_left == 0:
-            raise Crash
-        self.appends_left -= 1
-        return await self._store.append(
-            stream_id, expected_version, events, command_id=command_id, request_hash=request_hash
-        )
-
-    async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
-        return await self._store.read_stream(stream_id, after_version)
-
-    async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
-        return await self._store.read_streams(stream_ids)
 
 
 @dataclass
@@ -154,13 +120,13 @@ async def test_a_crash_between_appends_records_every_pool_once(rig: Rig) -> None
     launches = [rig.simulator.launch_pool(spec()) for _ in range(5)]
     rig.simulator.advance_slots(1)
     with pytest.raises(Crash):
-        await rig.watcher(CrashingStore(rig.store, appends_left=2)).look()
+        await rig.watcher(CrashingStore.after(rig.store, 2)).look()
     await rig.caught_up()
     # A fresh process: its checkpoint is the newest creation in the table.
     assert await rig.watcher().look() == 3
     # A crash after every append and before the look ended: the next one repeats them.
     with pytest.raises(Crash):
-        await rig.watcher(CrashingStore(rig.store, appends_left=0)).look()
+        await rig.watcher(CrashingStore.after(rig.store, 0)).look()
     more = [rig.simulator.launch_pool(spec()) for _ in range(2)]
     rig.simulator.advance_slots(1)
     restarted = rig.watcher()
@@ -320,7 +286,7 @@ async def test_a_confirmed_creation_rings_the_watcher_at_once(rig: Rig, pubsub: 
         launch = rig.simulator.launch_pool(spec())
         rig.simulator.advance_slots(1)
         rang = time.monotonic()
-        for _ in range(200):  # up to 2 s
+        for _ in range(2_000):  # up to 10 s
             if await rig.recorded(launch.pool):
                 break
             await asyncio.sleep(0.005)
@@ -329,6 +295,7 @@ async def test_a_confirmed_creation_rings_the_watcher_at_once(rig: Rig, pubsub: 
         stop.set()
         await task
     assert len(await rig.recorded(launch.pool)) == 1
-    assert heard_s < 0.4  # within the slot (400 ms) it was confirmed in
+    # Not a latency figure (bench.sniper has that): only the bell can beat the 30 s poll.
+    assert heard_s < 10
     assert feed.announcements is not None
     assert feed.announcements.notifications == 1

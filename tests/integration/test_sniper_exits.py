@@ -9,7 +9,6 @@ exit's decision and either append, and two watchers at once, leave exactly one c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 from psycopg import AsyncConnection
@@ -22,55 +21,19 @@ from commands.exit_position import child_command_id
 from commands.route_and_send import route_and_send
 from commands.settle_attempt import look_and_settle
 from db import sniper_exits
-from db.event_store import PostgresEventStore
 from domain.amounts import format_amount as domain_format
 from domain.exit_terms import ExitTerms, exit_order_id
 from domain.order_state import OrderState
-from domain.records import AppendResult, NewEvent, actor_of
+from domain.records import actor_of
 from domain.streams import order_stream
 from domain.tokens import order_token
 from projections.snapshot import OrderSnapshot, fold_snapshot
 from projections.timeline import timeline
 from simulator.launches import CrowdBuy, Launch
 from tests.integration.test_snipers import rig  # noqa: F401 (the fixture)
+from tests.support.crashing_store import Crash, CrashingStore
 from tests.support.sniper_rig import Rig
 from workers.process_manager.exit_watcher import ExitWatcher
-
-
-class Crash(Exception):
-    """The process died here."""
-
-
-class CrashingStore:
-    """The store, dying at the `nth` append whose command id starts with `prefix`
-    (before it reaches PostgreSQL), as a SIGKILL would there."""
-
-    def __init__(self, store: PostgresEventStore, prefix: str) -> None:
-        self._store = store
-        self._prefix = prefix
-        self.crashed = False
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        command_id: str | None = None,
-        request_hash: str = "",
-    ) -> AppendResult:
-        if not self.crashed and (command_id or "").startswith(self._prefix):
-            self.crashed = True
-            raise Crash(command_id)
-        return await self._store.append(
-            stream_id, expected_version, events, command_id=command_id, request_hash=request_hash
-        )
-
-    async def read_stream(self, stream_id: str, after_version: int = 0) -> list:  # type: ignore[type-arg]
-        return await self._store.read_stream(stream_id, after_version)
-
-    async def read_streams(self, stream_ids: Sequence[str]) -> dict:  # type: ignore[type-arg]
-        return await self._store.read_streams(stream_ids)
 
 
 def watcher(rig: Rig, store: object | None = None) -> ExitWatcher:
@@ -174,7 +137,7 @@ async def test_a_crash_between_the_decision_and_an_append_leaves_one_child(
 ) -> None:
     order_id, _ = await holding(rig, max_hold_slots=3)
     rig.simulator.advance_slots(4)
-    store = CrashingStore(rig.store, crash_at)
+    store = CrashingStore.at(rig.store, crash_at)
     with pytest.raises(Crash):
         await watcher(rig, store).look()
     assert store.crashed
