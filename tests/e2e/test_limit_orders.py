@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +41,18 @@ async def slots_passing(stack: Stack, stop: asyncio.Event) -> None:
         await rpc(stack, "simulator_advanceSlots", {"slots": 1})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.02)
+
+
+@asynccontextmanager
+async def slots_running(stack: Stack) -> AsyncIterator[None]:
+    """`slots_passing` for the block: the chain moves while the block waits on it."""
+    stop = asyncio.Event()
+    clock = asyncio.create_task(slots_passing(stack, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await clock
 
 
 async def market_out(stack: Stack) -> float:

@@ -9,13 +9,12 @@ the events show the entry and the exit with its reason."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.e2e.conftest import Stack, StackFactory
-from tests.e2e.test_limit_orders import rpc, slots_passing
+from tests.e2e.test_limit_orders import rpc, slots_running
 from tests.e2e.test_read_side import _orderengine
 from tests.e2e.test_sniper_orders import sniper_rows
 from tests.support.read_side_api import projected_snapshots, wait_until
@@ -65,13 +64,8 @@ async def test_a_take_profit_exit_sells_through_one_child_and_the_parent_ends_wi
             "simulator_launchPool",
             {"openInSlots": 2, "crowd": False, "quoteReserve": "20"},
         )
-        stop = asyncio.Event()
-        clock = asyncio.create_task(slots_passing(running, stop))
-        try:
+        async with slots_running(running):
             await wait_until(lambda: has(order_id, "PositionClosed"), what="the exit", seconds=120)
-        finally:
-            stop.set()
-            await clock
         history = (await client.get(f"/api/orders/{order_id}/events")).json()
         names = [e["type"] for e in history]
         assert names.count("OrderConfirmed") == 1, "one buy"
@@ -138,25 +132,15 @@ async def test_a_sigkill_of_the_evaluator_while_holding_still_exits_once(
             return all([kind in await kinds(order) for order in orders])
 
         await rpc(running, "simulator_launchPool", {"openInSlots": 0, "crowd": False})
-        stop = asyncio.Event()
-        clock = asyncio.create_task(slots_passing(running, stop))
-        try:
+        async with slots_running(running):
             await wait_until(lambda: all_have("PositionOpened"), what="the buys", seconds=60)
-        finally:
-            stop.set()
-            await clock
         engine.kill("evaluator")  # holding; the slots stop with the clock
         held = [await kinds(order) for order in orders]
         assert all("ExitTriggered" not in history for history in held), held
         await rpc(running, "simulator_advanceSlots", {"slots": 10})  # past maxHoldSlots
         engine.start("evaluator")
-        stop = asyncio.Event()
-        clock = asyncio.create_task(slots_passing(running, stop))
-        try:
+        async with slots_running(running):
             await wait_until(lambda: all_have("PositionClosed"), what="the exits", seconds=90)
-        finally:
-            stop.set()
-            await clock
         for order in orders:
             history = (await running.client.get(f"/api/orders/{order}/events")).json()
             names = [e["type"] for e in history]

@@ -7,14 +7,13 @@ token; the snapshot shows the match."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from tests.e2e.conftest import Stack, StackFactory
-from tests.e2e.test_limit_orders import rpc, slots_passing
+from tests.e2e.test_limit_orders import rpc, slots_running
 from tests.e2e.test_read_side import _orderengine
 from tests.support.read_side_api import projected_snapshots, wait_until
 
@@ -59,13 +58,8 @@ async def test_a_sniper_skips_a_freezable_pool_and_buys_the_next_at_its_open_plu
         await rpc(running, "simulator_advanceSlots", {"slots": 1})
         await wait_until(lambda: has("PoolSkipped"), what="the freezable pool skipped", seconds=30)
         launch = await rpc(running, "simulator_launchPool", {"openInSlots": 3, "crowd": False})
-        stop = asyncio.Event()
-        clock = asyncio.create_task(slots_passing(running, stop))
-        try:
+        async with slots_running(running):
             await wait_until(lambda: has("OrderConfirmed"), what="the sniper's buy", seconds=60)
-        finally:
-            stop.set()
-            await clock
         history = await events()
         kinds = [e["type"] for e in history]
         assert kinds[:4] == ["OrderSubmitted", "OrderArmed", "PoolSkipped", "PoolMatched"]
@@ -135,13 +129,8 @@ async def test_a_sigkill_of_the_evaluator_between_match_and_buy_still_buys_once(
         await wait_until(lambda: all_have("PoolMatched"), what="the matches", seconds=30)
         engine.kill("evaluator")  # matched, not bought: the pool is not open yet
         engine.start("evaluator")
-        stop = asyncio.Event()
-        clock = asyncio.create_task(slots_passing(running, stop))
-        try:
+        async with slots_running(running):
             await wait_until(lambda: all_have("OrderConfirmed"), what="the buys", seconds=90)
-        finally:
-            stop.set()
-            await clock
         for order_id in orders:
             history = await kinds(order_id)
             assert history.count("PoolMatched") == 1
