@@ -24,7 +24,7 @@ import time
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from commands.ports import EventStore, LaunchFeed
+from commands.ports import Announcements, EventStore, LaunchFeed
 from commands.record_launches import record_launches
 from db.launched_pools import newest_creation
 from db.retry import DEFAULT_POLICY, Gate, Outage, WhenQuiet, every_interval
@@ -61,11 +61,22 @@ class PoolWatcher:
         the node unreachable or answering an error) backs off and the next one looks
         again: a look only reads and appends what the store absorbs twice."""
         announcements = self._feed.announcements
+        looks = every_interval(
+            self.outage,
+            stop,
+            self._interval_s,
+            self.look,
+            active,
+            retry_on=(Exception,),
+            when_quiet=None if announcements is None else self._waits(announcements),
+        )
         if announcements is None:
-            await every_interval(
-                self.outage, stop, self._interval_s, self.look, active, retry_on=(Exception,)
-            )
-            return
+            await looks
+        else:
+            await asyncio.gather(announcements.run(stop), looks)
+
+    def _waits(self, announcements: Announcements) -> WhenQuiet:
+        """Wait for the bell (or `idle_s`) while the subscription is live and quiet."""
 
         def quiet() -> bool:
             # Fast looks go on a while after a ring: a node that lags shows the
@@ -73,19 +84,7 @@ class PoolWatcher:
             recent = time.monotonic() - announcements.last_rang < self._idle_s
             return announcements.live and not recent
 
-        waits = WhenQuiet(self._idle_s, announcements.bell, quiet)
-        await asyncio.gather(
-            announcements.run(stop),
-            every_interval(
-                self.outage,
-                stop,
-                self._interval_s,
-                self.look,
-                active,
-                retry_on=(Exception,),
-                when_quiet=waits,
-            ),
-        )
+        return WhenQuiet(self._idle_s, announcements.bell, quiet)
 
     async def look(self) -> int:
         """One look at the chain; how many pools it recorded first."""
