@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 
+from orderengine.heap import map_large_buffers
 from orderengine.settings import ConfigurationError, EngineSettings
 
 log = logging.getLogger("orderengine")
@@ -19,6 +20,7 @@ log = logging.getLogger("orderengine")
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
+    map_large_buffers()
     try:
         settings = EngineSettings.from_environment()
         from orderengine.logs import configure_logging
