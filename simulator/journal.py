@@ -26,12 +26,18 @@ test double, so we do not.
 from __future__ import annotations
 
 import fcntl
+import gc
+import glob
 import logging
 import os
+import shutil
+import signal
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 import msgspec
 
@@ -129,6 +135,45 @@ def _write_header(path: Path, header: Header) -> None:
     temporary.replace(path)  # atomic: a kill leaves the old journal or the new one
 
 
+# A compaction that failed (logged) is tried again after this long, not at every answer.
+COMPACTION_RETRY_S = 10.0
+
+
+class _Compaction(NamedTuple):
+    pid: int  # the child writing the snapshot
+    offset: int  # the journal's length when it began: the lines after it follow the snapshot
+    replay_cost: int  # what the snapshot saves a restore
+
+
+def _compacted_path(path: Path, pid: int) -> Path:
+    return path.with_name(f"{path.name}.compacting.{pid}")
+
+
+def _write_snapshot(
+    compacted: Path, header: Header, snapshot: Callable[[], bytes], lock: int
+) -> NoReturn:
+    """The compaction's child: write the journal's new header, then exit without ever
+    returning into the parent's code (its event loop, its sockets, its buffers)."""
+    status = 1
+    try:
+        os.close(lock)  # its own copy only: the parent keeps the lock
+        gc.disable()  # no finalizer of the parent's objects runs here
+        if threading.current_thread() is threading.main_thread():
+            # A signal for this child must not reach the parent's event loop through the
+            # wake-up fd they share, nor run the parent's handlers here.
+            signal.set_wakeup_fd(-1)
+            for number in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(number, signal.SIG_DFL)
+        compacted.write_bytes(
+            _encoder.encode(msgspec.structs.replace(header, snapshot=snapshot())) + b"\n"
+        )
+        status = 0
+    except BaseException:  # noqa: BLE001 (reported by the exit status; the parent logs it)
+        os.write(2, traceback.format_exc().encode())
+    finally:
+        os._exit(status)
+
+
 class Journal:
     """Appends inputs to the file at `path`; `flush()` before answering."""
 
@@ -144,6 +189,10 @@ class Journal:
         self._pending: list[bytes] = []
         self._advance = 0
         self._blockhash = ""
+        self._compaction: _Compaction | None = None
+        self._retry_at = 0.0  # monotonic time before which a failed compaction waits
+        for stale in path.parent.glob(glob.escape(path.name) + ".compacting.*"):
+            stale.unlink()  # left by a process killed while its child wrote it
 
     @classmethod
     def start(
@@ -189,18 +238,71 @@ class Journal:
             self._file.flush()
             self._pending.clear()
 
-    def compact(self, config: SimulatorConfig, snapshot: bytes) -> None:
-        """Replace the file by one holding `snapshot`, the state after every input so
-        far, so a restore unpickles it instead of replaying every slot again."""
-        self._pending.clear()
-        self._advance = 0
+    @property
+    def compacting(self) -> bool:
+        return self._compaction is not None
+
+    def compact(
+        self, config: SimulatorConfig, snapshot: Callable[[], bytes], *, background: bool = True
+    ) -> None:
+        """Start replacing the file by one holding `snapshot()`, the state after every
+        input so far, so a restore unpickles it instead of replaying every slot again.
+
+        In the background (where the OS can fork): a child process, which shares this
+        one's memory copy-on-write, takes the snapshot and writes it beside the journal,
+        while this one goes on answering and journaling; `finish_compaction` then adds
+        the lines written meanwhile and swaps the files. Taken here, the pickle of a
+        busy chain (~14 MB at 100 orders/s, and its base64) paused every answer for
+        0.6-1.4 s and left its transient objects' pages behind in this process."""
+        if self._compaction is not None or time.monotonic() < self._retry_at:
+            return
+        self.flush()
+        header = Header(format=FORMAT, config=config, at=self.last_at)
+        if not background or not hasattr(os, "fork"):
+            self._file.close()
+            _write_header(self.path, msgspec.structs.replace(header, snapshot=snapshot()))
+            self._file = self.path.open("ab")
+            self.replay_cost = 0
+            logger.info("event=journal_compacted path=%s background=false", self.path)
+            return
+        offset = self._file.tell()
+        pid = os.fork()
+        if pid == 0:
+            _write_snapshot(_compacted_path(self.path, os.getpid()), header, snapshot, self._lock)
+        self._compaction = _Compaction(pid, offset, self.replay_cost)
+
+    def finish_compaction(self, *, wait: bool = False) -> None:
+        """If the background compaction has written its snapshot, put the lines journaled
+        since it began after it and make that the journal (the swap is atomic: a kill
+        leaves the old file, complete, or the new one)."""
+        running = self._compaction
+        if running is None:
+            return
+        try:
+            pid, status = os.waitpid(running.pid, 0 if wait else os.WNOHANG)
+        except ChildProcessError:
+            pid, status = running.pid, -1
+        if pid == 0:
+            return  # still writing
+        self._compaction = None
+        compacted = _compacted_path(self.path, running.pid)
+        if status == -1 or os.waitstatus_to_exitcode(status) != 0:
+            compacted.unlink(missing_ok=True)
+            self._retry_at = time.monotonic() + COMPACTION_RETRY_S
+            logger.error("event=journal_compaction_failed path=%s status=%d", self.path, status)
+            return
+        self.flush()
+        with self.path.open("rb") as journal, compacted.open("ab") as replacement:
+            journal.seek(running.offset)
+            shutil.copyfileobj(journal, replacement)
         self._file.close()
-        header = Header(format=FORMAT, config=config, at=self.last_at, snapshot=snapshot)
-        _write_header(self.path, header)
+        compacted.replace(self.path)
         self._file = self.path.open("ab")
-        self.replay_cost = 0
+        self.replay_cost -= running.replay_cost
+        logger.info("event=journal_compacted path=%s", self.path)
 
     def close(self) -> None:
+        self.finish_compaction(wait=True)
         self.flush()
         self._file.close()
         os.close(self._lock)

@@ -1,9 +1,11 @@
-"""A journaled simulator's compactions do not ratchet its RSS up (orderengine.heap).
+"""Large transient buffers do not ratchet a process's RSS up (orderengine.heap).
 
-Each compaction pickles the chain (megabytes) and encodes it as base64: two transient
-buffers. With glibc's dynamic mmap threshold the second compaction's buffers came from
-the heap and their pages stayed resident: RSS rose by about the size of both at every
-other compaction and never came back. Measured in a fresh process, as each engine
+The workload is a journaled simulator compacting in process (as it does where the OS
+cannot fork; elsewhere a child takes the snapshot): each compaction pickles the chain
+(megabytes) and encodes it as base64, two transient buffers. With glibc's dynamic mmap
+threshold the second compaction's buffers came from the heap and their pages stayed
+resident: RSS rose by about the size of both at every other compaction and never came
+back. Measured in a fresh process, as each engine
 process starts, since a process's allocator state is its history."""
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 # 100 orders/s): a snapshot of ~14 MB, its base64 ~19 MB.
 CHURN = textwrap.dedent(
     """
-    import json, sys, tempfile
+    import json, pickle, sys, tempfile
     from pathlib import Path
     from orderengine.heap import map_large_buffers
     from simulator.config import SimulatorConfig
@@ -51,8 +53,7 @@ CHURN = textwrap.dedent(
     churn(8_000)  # 200 slots: the 150-block window full, the oldest archived
     after = []
     for _ in range(6):
-        sim.journal.replay_cost = 10**9  # compact at this checkpoint
-        checkpoint(sim)
+        sim.journal.compact(sim.config, lambda: pickle.dumps(sim), background=False)
         after.append(rss_mb())
         churn(2_000)  # 50 slots: archivings between, the window as full as before
     print(json.dumps({"mapped": mapped, "after_compactions": after}))
