@@ -5,6 +5,7 @@ that restores the same chain."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import pickle
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from simulator.core import Simulator
@@ -127,3 +129,17 @@ def test_a_failed_snapshot_is_logged_leaves_the_journal_whole_and_is_tried_again
     restored = restart(journaled, path)
     assert_same_chain(twin, restored)
     close(restored)
+
+
+def test_the_snapshot_is_taken_at_the_lowest_cpu_priority(tmp_path: Path) -> None:
+    # A busy machine gives the chain's answers the CPU before the snapshot.
+    path = tmp_path / "chain.journal"
+    journaled = open_simulator(BUSY, path)
+    journal = _journal(journaled)
+    before = os.nice(0)
+    journal.compact(BUSY, lambda: str(os.nice(0)).encode())
+    journal.finish_compaction(wait=True)
+    header = msgspec.json.decode(path.read_bytes().split(b"\n")[0])
+    assert base64.b64decode(header["snapshot"]) == b"19"  # the most nice(2) gives
+    assert os.nice(0) == before  # the chain's own process, untouched
+    journaled.close()
