@@ -56,6 +56,9 @@ class ProcessMemory(msgspec.Struct, frozen=True):
     role: str
     start_mb: float
     end_mb: float
+    # Once a minute from the start of the load: whether it grows all along (a leak) or
+    # steps up to a working set and stays there, which two readings cannot tell.
+    by_minute_mb: list[float] = []
 
     @property
     def growth(self) -> float:
@@ -88,7 +91,8 @@ class SoakResult(msgspec.Struct, frozen=True):
         )
         memory = [
             f"  {m.role}: RSS {m.start_mb:.0f} MB after warm-up, {m.end_mb:.0f} MB at the end"
-            f" ({100 * m.growth:+.0f} %)"
+            f" ({100 * m.growth:+.0f} %); each minute: "
+            + " ".join(f"{mb:.0f}" for mb in m.by_minute_mb)
             for m in self.memory
         ]
         return [head, *memory, *(f"  double: {d}" for d in self.doubles_sample)]
@@ -196,9 +200,14 @@ async def _soak(
     warm_up_s = min(60.0, seconds / 10)
     began = time.time()
     running = asyncio.create_task(load.run(stop))
-    await asyncio.sleep(warm_up_s)
-    start_memory = _memory(engine.up)
-    await asyncio.sleep(seconds - warm_up_s)
+    by_minute: list[dict[str, float]] = []
+    start_memory: dict[str, float] = {}
+    while (elapsed := time.time() - began) < seconds:
+        if not start_memory and elapsed >= warm_up_s:
+            start_memory = _memory(engine.up)
+        if elapsed >= 60 * len(by_minute):
+            by_minute.append(_memory(engine.up))
+        await asyncio.sleep(min(1.0, seconds - elapsed))
     stop.set()
     await running
     database_url = engine.database_url
@@ -219,7 +228,12 @@ async def _soak(
         refusals=len(load.refusals),
         latency=Distribution.of_seconds([row[0] for row in rows]),
         memory=[
-            ProcessMemory(role, start_memory.get(role, 0.0), end_memory.get(role, 0.0))
+            ProcessMemory(
+                role,
+                start_memory.get(role, 0.0),
+                end_memory.get(role, 0.0),
+                [minute.get(role, 0.0) for minute in by_minute],
+            )
             for role in sorted(set(start_memory) | set(end_memory))
         ],
         final_offsets_s=sorted(round(row[2] - began, 3) for row in rows),
