@@ -35,6 +35,14 @@ _COLUMNS = (
 )
 
 
+async def among(conn: AsyncConnection, order_ids: Sequence[str]) -> set[str]:
+    """Which of `order_ids` are snipers here (one index scan)."""
+    cursor = await conn.execute(
+        "SELECT order_id FROM armed_snipers WHERE order_id = ANY(%s)", (list(order_ids),)
+    )
+    return {row[0] for row in await cursor.fetchall()}
+
+
 async def insert_sniper(
     conn: AsyncConnection,
     order_id: str,

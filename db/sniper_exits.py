@@ -8,6 +8,8 @@ autocommit query per look.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 from psycopg import AsyncConnection
 
@@ -41,6 +43,14 @@ class WatchedExit(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _COLUMNS = ", ".join(WatchedExit.__struct_fields__)
+
+
+async def among(conn: AsyncConnection, order_ids: Sequence[str]) -> set[str]:
+    """Which of `order_ids` have an exit here (one index scan)."""
+    cursor = await conn.execute(
+        "SELECT order_id FROM sniper_exits WHERE order_id = ANY(%s)", (list(order_ids),)
+    )
+    return {row[0] for row in await cursor.fetchall()}
 
 
 async def insert_exit(

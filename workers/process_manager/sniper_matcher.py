@@ -85,11 +85,17 @@ class SniperMatcher:
 
     async def apply(self, conn: AsyncConnection, events: list[RecordedEvent]) -> AfterCommit | None:
         buys = exits = False
+        snipers = await _snipers_among(conn, events)
         for recorded in events:
             if recorded.stream_id.startswith(POOL_STREAM_PREFIX):
                 await self._judge(conn, decode_launch(recorded.data))
             elif recorded.stream_id.startswith(ORDER_STREAM_PREFIX):
-                buys = await self._order_event(conn, recorded) or buys
+                # Only a submission says whether an order is a sniper; the events of
+                # any other order would each cost a statement that changes nothing.
+                order_id = order_id_of(recorded.stream_id)
+                if recorded.event_type != _SUBMITTED and order_id not in snipers:
+                    continue
+                buys = await self._order_event(conn, recorded, snipers) or buys
                 exits = exits or recorded.event_type in _EXIT_NAMES
         if not (buys or exits):
             return None
@@ -102,8 +108,11 @@ class SniperMatcher:
 
         return wake
 
-    async def _order_event(self, conn: AsyncConnection, recorded: RecordedEvent) -> bool:
-        """Apply one order event; True when it gives a matched sniper a buy to wait for."""
+    async def _order_event(
+        self, conn: AsyncConnection, recorded: RecordedEvent, snipers: set[str]
+    ) -> bool:
+        """Apply one order event; True when it gives a matched sniper a buy to wait for.
+        A sniper's submission adds it to `snipers`, for the rest of its batch."""
         try:
             event = decode_event(recorded.event_type, recorded.data)
         except (KeyError, msgspec.ValidationError):
@@ -115,6 +124,7 @@ class SniperMatcher:
         match event:
             case OrderSubmitted(sniper=terms) if terms is not None:
                 assert event.expires_at is not None
+                snipers.add(order_id)
                 await armed_snipers.insert_sniper(
                     conn,
                     order_id,
@@ -161,6 +171,23 @@ class SniperMatcher:
 
 
 _EXIT_NAMES = frozenset(kind.__name__ for kind in _EXITS)
+_SUBMITTED = OrderSubmitted.__name__
+
+
+async def _snipers_among(conn: AsyncConnection, events: list[RecordedEvent]) -> set[str]:
+    """The snipers (armed, or holding a position with an exit) among the orders whose
+    events other than a submission are in `events`, as the tables hold them in this
+    batch's transaction: one lookup per table for the whole batch."""
+    order_ids = sorted(
+        {
+            order_id_of(e.stream_id)
+            for e in events
+            if e.stream_id.startswith(ORDER_STREAM_PREFIX) and e.event_type != _SUBMITTED
+        }
+    )
+    if not order_ids:
+        return set()
+    return await armed_snipers.among(conn, order_ids) | await sniper_exits.among(conn, order_ids)
 
 
 async def _exit_event(conn: AsyncConnection, order_id: str, event: object) -> None:
