@@ -1,8 +1,8 @@
 """The `armed_snipers` table (migration 0013): every sniper order not final yet, its arm,
 the pool it matched and the arm whose buy was fired.
 
-The sniper matcher writes it in its checkpoint transaction, one statement per event
-(its batches are small: submits, arms, matches, fires); the buyer reads it with
+The sniper matcher writes it in its checkpoint transaction, one statement per sniper
+event (`among` tells it which orders are snipers); the buyer reads it with
 short autocommit queries: the snipers waiting for their buy, and the expired.
 """
 

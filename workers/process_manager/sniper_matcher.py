@@ -13,6 +13,10 @@
     PoolLaunched                     -> `commands.match_launch` for every unmatched
                                         sniper spending the pool's quote token
 
+Every order's events come (a sniper is known only by its submission), but only a
+sniper's cost a statement: each batch first looks up which of its orders are in either
+table (`_snipers_among`), and skips the rest.
+
 Both kinds come through one consumer, in the log's order, so a sniper armed before a
 pool's record is always judged for it, after any crash. The judgements are appended
 inside the batch's transaction, before its checkpoint: a crash before the commit
