@@ -7,7 +7,6 @@ every order the engine ever ran."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from psycopg import AsyncConnection
@@ -16,11 +15,10 @@ from psycopg_pool import AsyncConnectionPool
 from commands.submit_order import submit_order
 from db import armed_snipers
 from db.event_store import PostgresEventStore
-from domain.commands import SubmitOrder
 from domain.records import START, RecordedEvent
-from domain.sniper_terms import SniperTerms
 from domain.streams import order_id_of, order_stream
 from tests.support.order_histories import as_new_events, confirmed_history
+from tests.support.sniper_rig import sniper_order
 from workers.process_manager.sniper_matcher import SniperMatcher
 
 
@@ -51,16 +49,7 @@ async def test_other_orders_events_cost_the_matcher_no_statement_each(
     market = [str(uuid.uuid4()) for _ in range(50)]
     for order_id in market:
         await store.append(order_stream(order_id), 0, as_new_events(confirmed_history(order_id)))
-    sniper = SubmitOrder(
-        order_id=str(uuid.uuid4()),
-        order_type="sniper",
-        token_in="SOL",
-        token_out="",
-        amount_in=10**9,
-        slippage_bps=1_500,
-        expires_at=datetime.now(UTC) + timedelta(hours=1),
-        sniper=SniperTerms(),
-    )
+    sniper = sniper_order()
     await submit_order(store, sniper, None)
     ids = {*market, sniper.order_id}
     events = await _events_of(store, ids)

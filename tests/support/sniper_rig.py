@@ -48,6 +48,20 @@ async def settled(store: PostgresEventStore, runner: SubscriptionRunner, types: 
         pending = await store.read_all(runner.position, 1, types)
 
 
+def sniper_order(**terms: object) -> SubmitOrder:
+    """A sniper spending 1 SOL within the hour, with `terms` (SniperTerms' fields)."""
+    return SubmitOrder(
+        order_id=str(uuid.uuid4()),
+        order_type="sniper",
+        token_in="SOL",
+        token_out="",
+        amount_in=10**9,
+        slippage_bps=1_500,
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+        sniper=SniperTerms(**terms),  # type: ignore[arg-type]
+    )
+
+
 @dataclass
 class Rig:
     simulator: Simulator
@@ -84,16 +98,7 @@ class Rig:
         return launch
 
     async def sniper(self, **terms: object) -> str:
-        order = SubmitOrder(
-            order_id=str(uuid.uuid4()),
-            order_type="sniper",
-            token_in="SOL",
-            token_out="",
-            amount_in=10**9,
-            slippage_bps=1_500,
-            expires_at=datetime.now(UTC) + timedelta(hours=1),
-            sniper=SniperTerms(**terms),  # type: ignore[arg-type]
-        )
+        order = sniper_order(**terms)
         await submit_order(self.store, order, None)
         return order.order_id
 
