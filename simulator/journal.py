@@ -158,10 +158,8 @@ def _write_snapshot(
     try:
         os.close(lock)  # its own copy only: the parent keeps the lock
         gc.disable()  # no finalizer of the parent's objects runs here
-        # Lowest CPU priority: on a busy machine the snapshot waits, the answers do not.
-        # At the parent's priority it slowed the chain enough, for the 10-20 s it took
-        # in a soak on 2 busy cores, to nearly double the engine's RPC time-outs, and
-        # the retries' burst left ~10-20 MB of the parent's heap behind each time.
+        # Lowest CPU priority: on a busy machine the snapshot waits, the answers do not
+        # (it took 10-20 s in a soak on 2 busy cores, competing with the chain itself).
         os.nice(19)
         if threading.current_thread() is threading.main_thread():
             # A signal for this child must not reach the parent's event loop through the

@@ -48,6 +48,11 @@ def _trade(sims: list[Simulator], rounds: int, start: int = 0) -> None:
             checkpoint(sim)
 
 
+def _header(path: Path) -> bytes:
+    """The journal's first line: its header, with the snapshot if one was written."""
+    return path.read_bytes().split(b"\n", 1)[0]
+
+
 def _journal(sim: Simulator) -> Journal:
     assert sim.journal is not None
     return sim.journal
@@ -61,7 +66,7 @@ def test_the_chain_answers_and_journals_while_its_snapshot_is_written(tmp_path: 
 
     _trade([journaled, twin], rounds=20, start=10)  # the child waits at its gate meanwhile
     assert _journal(journaled).compacting
-    assert b'"snapshot":null' in path.read_bytes().split(b"\n")[0]  # the old file, still
+    assert b'"snapshot":null' in _header(path)  # the old file, still
 
     gate.touch()
     _journal(journaled).finish_compaction(wait=True)
@@ -120,11 +125,11 @@ def test_a_failed_snapshot_is_logged_leaves_the_journal_whole_and_is_tried_again
         journal.finish_compaction(wait=True)
     assert "journal_compaction_failed" in caplog.text
     assert not journal.compacting
-    assert b'"snapshot":null' in path.read_bytes().split(b"\n")[0]
+    assert b'"snapshot":null' in _header(path)
 
     journal.compact(BUSY, lambda: pickle.dumps(journaled))
     journal.finish_compaction(wait=True)
-    assert b'"snapshot":null' not in path.read_bytes().split(b"\n")[0]
+    assert b'"snapshot":null' not in _header(path)
     assert journal.replay_cost == 0
     restored = restart(journaled, path)
     assert_same_chain(twin, restored)
@@ -139,7 +144,7 @@ def test_the_snapshot_is_taken_at_the_lowest_cpu_priority(tmp_path: Path) -> Non
     before = os.nice(0)
     journal.compact(BUSY, lambda: str(os.nice(0)).encode())
     journal.finish_compaction(wait=True)
-    header = msgspec.json.decode(path.read_bytes().split(b"\n")[0])
+    header = msgspec.json.decode(_header(path))
     assert base64.b64decode(header["snapshot"]) == b"19"  # the most nice(2) gives
     assert os.nice(0) == before  # the chain's own process, untouched
-    journaled.close()
+    close(journaled)
