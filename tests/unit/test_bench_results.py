@@ -4,12 +4,13 @@ survive their JSON round trip by type, and the report is made from them alone.""
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from bench.e2e_result import Burst, ChainAlone, E2eResult, InstantRun, RealisticRun
 from bench.idle import IdleResult, ProcessCost
 from bench.measures import QUANTILE_STEPS, Distribution, Throughput
 from bench.report import Report, Run, markdown
-from bench.soak import ProcessMemory, SoakResult
+from bench.soak import ProcessMemory, SoakResult, warm_up_seconds
 
 
 def test_a_distribution_keeps_nearest_rank_percentiles_and_its_quantiles() -> None:
@@ -94,6 +95,7 @@ def test_a_soak_result_reports_its_promises_and_the_largest_rss_growth() -> None
         latency=Distribution.of_ms([900.0, 1_000.0, 3_000.0]),
         memory=memory,
         final_offsets_s=[0.5, 1.5, 1.6],
+        warm_up_s=60.0,
     )
     decoded = msgspec.json.decode(msgspec.json.encode(result), type=SoakResult)
     assert decoded == result
@@ -101,6 +103,13 @@ def test_a_soak_result_reports_its_promises_and_the_largest_rss_growth() -> None
     assert figures["unplanned restarts"] == "1"
     assert figures["largest RSS growth"] == "+25 %"  # the worker's 200 -> 250 MB
     assert decoded.throughput()[0].counts == [1, 2]
-    assert "worker: RSS 200 MB after warm-up, 250 MB at the end (+25 %)" in "\n".join(
-        decoded.lines()
+    assert "worker: RSS 200 MB after the 60 s warm-up, 250 MB at the end (+25 %)" in (
+        "\n".join(decoded.lines())
     )
+
+
+def test_a_soak_reads_its_start_rss_once_the_chain_holds_a_full_window() -> None:
+    # 246 slots of 400 ms: a transaction's longest life in the chain's memory, twice.
+    assert warm_up_seconds(30 * 60, time_scale=1.0) == pytest.approx(196.8)
+    assert warm_up_seconds(120, time_scale=1.0) == 60  # a short run keeps its second half
+    assert warm_up_seconds(30 * 60, time_scale=0.0) == 180  # no slot pace: a tenth
